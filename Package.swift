@@ -90,7 +90,6 @@ let package = Package(
         // Shared fakes and fixtures for the test targets.
         .target(
             name: "MailgateTesting",
-            dependencies: ["HTTPServer", "MailQueue", "JSON"],
             path: "Tests/MailgateTesting",
             swiftSettings: strict
         ),
