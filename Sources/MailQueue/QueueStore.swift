@@ -12,6 +12,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case closed
     /// The database said no in a way that is a bug or corruption, with its code.
     case database(code: Int32, message: String)
+    /// A `cursor` for `listMessages` that no page handed out: the caller's mistake (a 400).
+    case invalidCursor(String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .locked(let reason): reason
         case .closed: "the store is closed"
         case .database(let code, let message): "database error \(code): \(message)"
+        case .invalidCursor(let cursor): "invalid cursor \(cursor.debugDescription)"
         }
     }
 }
@@ -47,7 +50,8 @@ public protocol QueueStore: Sendable {
     /// A message with its recipients and events; `now` turns `scheduled` whose time has come into `queued`.
     func message(id: String, now: Date) async throws(StoreError) -> MessageRecord?
 
-    /// Newest first. `cursor` is a `nextCursor` from an earlier page.
+    /// Newest first. `cursor` is a `nextCursor` from an earlier page; any other
+    /// string throws `.invalidCursor`. `limit` is clamped to 1…500.
     func listMessages(status: MessageStatus?, limit: Int, cursor: String?, now: Date) async throws(StoreError) -> MessagePage
 
     /// Cancels every recipient not yet final (ending any lease on them).
