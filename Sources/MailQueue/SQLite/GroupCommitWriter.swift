@@ -1,0 +1,224 @@
+import Foundation
+
+/// Counts of the writer's work, for benchmarks and tests: with group commit,
+/// `commits` stays well below `operations` under concurrent load.
+public struct WriteStatistics: Sendable, Equatable {
+    /// Transactions committed.
+    public var commits: Int
+    /// Commits made with `synchronous=FULL`, each one fsync of the WAL.
+    public var durableCommits: Int
+    /// Write operations in committed transactions.
+    public var operations: Int
+
+    public init(commits: Int = 0, durableCommits: Int = 0, operations: Int = 0) {
+        self.commits = commits
+        self.durableCommits = durableCommits
+        self.operations = operations
+    }
+}
+
+/// What a write operation works on: the writer's connection inside the batch's
+/// transaction, and the pending-recipient count as the transaction leaves it.
+/// Created for the writer thread and used only there, hence `@unchecked Sendable`.
+final class WriteTransaction: @unchecked Sendable {
+    let connection: SQLiteConnection
+    let queueLimit: Int
+    /// Recipients queued, scheduled or deferred, counting this transaction's changes.
+    var pendingRecipients: Int
+
+    init(connection: SQLiteConnection, queueLimit: Int, pendingRecipients: Int) {
+        self.connection = connection
+        self.queueLimit = queueLimit
+        self.pendingRecipients = pendingRecipients
+    }
+
+    /// Runs one operation inside a savepoint, so that its failure undoes only its
+    /// own changes and the batch's other operations still commit.
+    func attempt<T>(_ body: (WriteTransaction) throws(SQLiteError) -> T) -> Result<T, SQLiteError> {
+        let pendingBefore = pendingRecipients
+        do throws(SQLiteError) {
+            try connection.execute("SAVEPOINT operation")
+            let value = try body(self)
+            try connection.execute("RELEASE operation")
+            return .success(value)
+        } catch {
+            pendingRecipients = pendingBefore
+            if connection.isInTransaction {
+                try? connection.execute("ROLLBACK TO operation; RELEASE operation")
+            }
+            return .failure(error)
+        }
+    }
+}
+
+/// One write waiting for the writer. `run` executes it inside the batch's
+/// transaction and returns what to do once the batch's fate is known: resume the
+/// caller with its result, or with the commit's failure. `reject` resumes the
+/// caller with an error without running it (no transaction could be opened).
+struct PendingWrite: Sendable {
+    var durable: Bool
+    var run: @Sendable (WriteTransaction) -> @Sendable (_ commitFailure: StoreError?) -> Void
+    var reject: @Sendable (StoreError) -> Void
+}
+
+/// Group commit: one thread owns the write connection; writes from any task queue
+/// up for it; it takes everything queued, runs it in one transaction, commits
+/// once (one fsync) and then resumes every caller. Under load, the writes that
+/// arrive while one commit syncs share the next commit, so throughput is not one
+/// fsync per message.
+///
+/// Durability: the connection runs in WAL mode, and a batch holding any durable
+/// write commits with `synchronous=FULL`, under which SQLite fsyncs the WAL file
+/// as part of COMMIT. A caller is resumed only after COMMIT returned, so whatever
+/// it was told is stored has reached the disk and survives `kill -9` or a power
+/// cut: recovery replays the WAL's committed frames. Batches of only lease
+/// bookkeeping (claims, renewals, releases) commit with `synchronous=NORMAL`:
+/// losing one in a crash only makes recipients claimable again, and the next
+/// FULL commit syncs them too, as the WAL is written in order.
+final class GroupCommitWriter: Sendable {
+    private let queue = JobQueue<PendingWrite>()
+    private let state: WriterState
+    private let thread: DatabaseThread
+
+    init(connection: SQLiteConnection, queueLimit: Int, pendingRecipients: Int) {
+        let state = WriterState()
+        let queue = self.queue
+        let transaction = WriteTransaction(connection: connection, queueLimit: queueLimit, pendingRecipients: pendingRecipients)
+        self.state = state
+        self.thread = DatabaseThread(name: "mailgate-sqlite-writer") {
+            let loop = WriterLoop(transaction: transaction, state: state)
+            while let batch = queue.takeAll() { loop.run(batch) }
+        }
+    }
+
+    /// Queues `body` for the next batch and returns its result once the batch has
+    /// committed (and, when `durable`, synced). Never blocks the calling thread.
+    func perform<T: Sendable>(
+        durable: Bool, _ body: @escaping @Sendable (WriteTransaction) throws(SQLiteError) -> T
+    ) async throws(StoreError) -> T {
+        let result: Result<T, StoreError> = await withCheckedContinuation { continuation in
+            let write = PendingWrite(
+                durable: durable,
+                run: { transaction in
+                    let outcome = transaction.attempt(body).mapError(\.storeError)
+                    return { commitFailure in
+                        if case .success = outcome, let commitFailure {
+                            continuation.resume(returning: .failure(commitFailure))
+                        } else {
+                            continuation.resume(returning: outcome)
+                        }
+                    }
+                },
+                reject: { continuation.resume(returning: .failure($0)) }
+            )
+            if !queue.enqueue(write) { continuation.resume(returning: .failure(.closed)) }
+        }
+        return try result.get()
+    }
+
+    var statistics: WriteStatistics { state.statistics }
+
+    /// True when the last batch could not commit (disk full, I/O error): the store
+    /// cannot take writes until a later batch commits.
+    var isFailing: Bool { state.isFailing }
+
+    /// Runs what is queued, then stops the thread, which closes the connection.
+    func close() async {
+        queue.close()
+        await thread.finished()
+    }
+}
+
+/// The counters the writer thread updates and other threads read.
+private final class WriterState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts = WriteStatistics()
+    private var failing = false
+
+    var statistics: WriteStatistics { lock.withLock { counts } }
+    var isFailing: Bool { lock.withLock { failing } }
+
+    func committed(operations: Int, durable: Bool) {
+        lock.withLock {
+            counts.commits += 1
+            counts.durableCommits += durable ? 1 : 0
+            counts.operations += operations
+            failing = false
+        }
+    }
+
+    func failed() { lock.withLock { failing = true } }
+}
+
+/// The writer thread's side: runs one batch at a time on the write connection.
+private final class WriterLoop {
+    private let transaction: WriteTransaction
+    private let state: WriterState
+    private var connection: SQLiteConnection { transaction.connection }
+    private var committedPending: Int
+    private var synchronousFull = true
+
+    init(transaction: WriteTransaction, state: WriterState) {
+        self.transaction = transaction
+        self.state = state
+        self.committedPending = transaction.pendingRecipients
+    }
+
+    func run(_ batch: [PendingWrite]) {
+        let durable = batch.contains(where: \.durable)
+        var completions: [@Sendable (StoreError?) -> Void] = []
+        var remaining = batch[...]
+        if let failure = begin(durable: durable) {
+            return reject(batch, failure)
+        }
+        while let write = remaining.popFirst() {
+            completions.append(write.run(transaction))
+            guard !connection.isInTransaction else { continue }
+            // SQLite rolled the whole transaction back (SQLITE_FULL, SQLITE_IOERR):
+            // what ran before is lost with it; the rest get a transaction of their own.
+            fail(completions, .unavailable("the transaction was rolled back after a write error"))
+            completions = []
+            if let failure = begin(durable: durable) {
+                return reject(remaining, failure)
+            }
+        }
+        commit(completions, durable: durable)
+    }
+
+    /// Sets the sync level this batch needs and opens its transaction.
+    private func begin(durable: Bool) -> StoreError? {
+        transaction.pendingRecipients = committedPending
+        do throws(SQLiteError) {
+            if durable != synchronousFull {
+                try connection.execute(durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+                synchronousFull = durable
+            }
+            try connection.execute("BEGIN IMMEDIATE")
+            return nil
+        } catch {
+            return error.storeError
+        }
+    }
+
+    private func commit(_ completions: [@Sendable (StoreError?) -> Void], durable: Bool) {
+        do throws(SQLiteError) {
+            try connection.execute("COMMIT")
+        } catch {
+            if connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            return fail(completions, error.storeError)
+        }
+        committedPending = transaction.pendingRecipients
+        state.committed(operations: completions.count, durable: durable)
+        for completion in completions { completion(nil) }
+    }
+
+    private func reject(_ writes: some Sequence<PendingWrite>, _ error: StoreError) {
+        state.failed()
+        for write in writes { write.reject(error) }
+    }
+
+    private func fail(_ completions: [@Sendable (StoreError?) -> Void], _ error: StoreError) {
+        state.failed()
+        for completion in completions { completion(error) }
+    }
+}
