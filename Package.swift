@@ -91,6 +91,7 @@ let package = Package(
         .target(
             name: "MailgateTesting",
             path: "Tests/MailgateTesting",
+            exclude: ["dns_server.py"],
             swiftSettings: strict
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
