@@ -38,6 +38,13 @@ final class JobQueue<Job>: @unchecked Sendable {
         return jobs.removeFirst()
     }
 
+    /// Jobs waiting to be taken.
+    var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return jobs.count
+    }
+
     /// Refuses new jobs; the threads finish the queued ones and then stop.
     func close() {
         condition.lock()

@@ -25,6 +25,8 @@ final class WriteTransaction: @unchecked Sendable {
     let queueLimit: Int
     /// Recipients queued, scheduled or deferred, counting this transaction's changes.
     var pendingRecipients: Int
+    /// Set when an operation failed for want of disk or I/O, even if the batch commits.
+    var sawEnvironmentalFailure = false
 
     init(connection: SQLiteConnection, queueLimit: Int, pendingRecipients: Int) {
         self.connection = connection
@@ -43,6 +45,7 @@ final class WriteTransaction: @unchecked Sendable {
             return .success(value)
         } catch {
             pendingRecipients = pendingBefore
+            sawEnvironmentalFailure = sawEnvironmentalFailure || error.isEnvironmental
             if connection.isInTransaction {
                 try? connection.execute("ROLLBACK TO operation; RELEASE operation")
             }
@@ -118,9 +121,12 @@ final class GroupCommitWriter: Sendable {
 
     var statistics: WriteStatistics { state.statistics }
 
-    /// True when the last batch could not commit (disk full, I/O error): the store
-    /// cannot take writes until a later batch commits.
+    /// True when the last batch could not commit, or one of its writes failed for
+    /// want of disk or I/O: the store cannot take writes until a batch goes through cleanly.
     var isFailing: Bool { state.isFailing }
+
+    /// Writes waiting for the next batch.
+    var queuedWrites: Int { queue.count }
 
     /// Runs what is queued, then stops the thread, which closes the connection.
     func close() async {
@@ -138,12 +144,12 @@ private final class WriterState: @unchecked Sendable {
     var statistics: WriteStatistics { lock.withLock { counts } }
     var isFailing: Bool { lock.withLock { failing } }
 
-    func committed(operations: Int, durable: Bool) {
+    func committed(operations: Int, durable: Bool, healthy: Bool) {
         lock.withLock {
             counts.commits += 1
             counts.durableCommits += durable ? 1 : 0
             counts.operations += operations
-            failing = false
+            failing = !healthy
         }
     }
 
@@ -168,6 +174,7 @@ private final class WriterLoop {
         let durable = batch.contains(where: \.durable)
         var completions: [@Sendable (StoreError?) -> Void] = []
         var remaining = batch[...]
+        transaction.sawEnvironmentalFailure = false
         if let failure = begin(durable: durable) {
             return reject(batch, failure)
         }
@@ -178,6 +185,7 @@ private final class WriterLoop {
             // what ran before is lost with it; the rest get a transaction of their own.
             fail(completions, .unavailable("the transaction was rolled back after a write error"))
             completions = []
+            transaction.sawEnvironmentalFailure = true
             if let failure = begin(durable: durable) {
                 return reject(remaining, failure)
             }
@@ -208,7 +216,7 @@ private final class WriterLoop {
             return fail(completions, error.storeError)
         }
         committedPending = transaction.pendingRecipients
-        state.committed(operations: completions.count, durable: durable)
+        state.committed(operations: completions.count, durable: durable, healthy: !transaction.sawEnvironmentalFailure)
         for completion in completions { completion(nil) }
     }
 

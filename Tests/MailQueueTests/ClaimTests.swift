@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+@testable import MailQueue
+
+@Suite struct ClaimTests {
+    let origin = StoreFixture.origin
+
+    @Test func claimLeasesDueRecipientsOnce() async throws {
+        try await StoreFixture.withStore { store, _ async throws in
+            let ids = try await StoreFixture.acceptMessages(3, into: store, recipients: ["a@x.org", "b@y.org"])
+            let now = origin.addingTimeInterval(10)
+            let first = try await store.claimDueRecipients(owner: "one", now: now, limit: 4, lease: .seconds(60))
+            #expect(first.count == 4)
+            // Oldest due first: the two oldest messages.
+            #expect(Set(first.map(\.messageID)) == Set(ids.prefix(2)))
+            #expect(first.allSatisfy { $0.attempts == 0 && !$0.hasDeferred })
+            #expect(first.first?.domain == "x.org")
+            #expect(first.first?.queuedSince == origin)
+
+            let second = try await store.claimDueRecipients(owner: "two", now: now, limit: 10, lease: .seconds(60))
+            #expect(second.map(\.messageID) == [ids[2], ids[2]])
+            #expect(try await store.claimDueRecipients(owner: "three", now: now, limit: 10, lease: .seconds(60)).isEmpty)
+            #expect(try await store.nextRecipientDue() == now.addingTimeInterval(60))
+        }
+    }
+
+    @Test func lapsedLeaseIsClaimableAgain() async throws {
+        try await StoreFixture.withStore { store, _ async throws in
+            _ = try await StoreFixture.acceptMessages(1, into: store)
+            let claimed = try await store.claimDueRecipients(owner: "dead", now: origin, limit: 10, lease: .milliseconds(100))
+            #expect(claimed.count == 1)
+            #expect(try await store.claimDueRecipients(owner: "live", now: origin.addingTimeInterval(0.05), limit: 10, lease: .seconds(60)).isEmpty)
+            let retaken = try await store.claimDueRecipients(owner: "live", now: origin.addingTimeInterval(0.1), limit: 10, lease: .seconds(60))
+            #expect(retaken.map(\.recipientID) == claimed.map(\.recipientID))
+        }
+    }
+
+    @Test func renewalKeepsTheLeaseOnlyForItsOwner() async throws {
+        try await StoreFixture.withStore { store, _ async throws in
+            _ = try await StoreFixture.acceptMessages(1, into: store)
+            let claimed = try await store.claimDueRecipients(owner: "one", now: origin, limit: 10, lease: .seconds(1))
+            let ids = claimed.map(\.recipientID)
+            try await store.renewRecipientLeases(owner: "other", recipientIDs: ids, until: origin.addingTimeInterval(600))
+            #expect(try await store.nextRecipientDue() == origin.addingTimeInterval(1))
+            try await store.renewRecipientLeases(owner: "one", recipientIDs: ids, until: origin.addingTimeInterval(30))
+            #expect(try await store.nextRecipientDue() == origin.addingTimeInterval(30))
+            #expect(try await store.claimDueRecipients(owner: "two", now: origin.addingTimeInterval(10), limit: 10, lease: .seconds(1)).isEmpty)
+            #expect(try await store.claimDueRecipients(owner: "two", now: origin.addingTimeInterval(30), limit: 10, lease: .seconds(1)).count == 1)
+        }
+    }
+
+    @Test func releaseMakesRecipientsClaimableWithoutAnAttempt() async throws {
+        try await StoreFixture.withStore { store, _ async throws in
+            _ = try await StoreFixture.acceptMessages(1, into: store)
+            let claimed = try await store.claimDueRecipients(owner: "one", now: origin, limit: 10, lease: .seconds(60))
+            try await store.releaseRecipients(owner: "other", recipientIDs: claimed.map(\.recipientID))
+            #expect(try await store.claimDueRecipients(owner: "two", now: origin, limit: 10, lease: .seconds(60)).isEmpty)
+            try await store.releaseRecipients(owner: "one", recipientIDs: claimed.map(\.recipientID))
+            #expect(try await store.nextRecipientDue() == origin)
+            let again = try await store.claimDueRecipients(owner: "two", now: origin, limit: 10, lease: .seconds(60))
+            #expect(again.map(\.attempts) == [0])
+        }
+    }
+
+    @Test func gatewayOpenClearsTheLeasesOfADeadProcess() async throws {
+        let directory = StoreFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try SQLiteQueueStore(directory: directory)
+        _ = try await StoreFixture.acceptMessages(2, into: first)
+        #expect(try await first.claimDueRecipients(owner: "dead", now: origin.addingTimeInterval(10), limit: 10, lease: .seconds(3600)).count == 2)
+        await first.close()
+
+        let second = try SQLiteQueueStore(directory: directory)
+        let retaken = try await second.claimDueRecipients(owner: "new", now: origin.addingTimeInterval(10), limit: 10, lease: .seconds(60))
+        #expect(retaken.count == 2)
+        await second.close()
+    }
+
+    @Test func administrationOpenLeavesTheGatewaysLeases() async throws {
+        try await StoreFixture.withStore { store, directory async throws in
+            _ = try await StoreFixture.acceptMessages(1, into: store)
+            #expect(try await store.claimDueRecipients(owner: "gw", now: origin, limit: 10, lease: .seconds(60)).count == 1)
+            let admin = try SQLiteQueueStore(directory: directory, mode: .administration)
+            #expect(try await admin.claimDueRecipients(owner: "admin", now: origin, limit: 10, lease: .seconds(60)).isEmpty)
+            await admin.close()
+        }
+    }
+
+    @Test func retryNowMakesDeferredRecipientsDue() async throws {
+        try await StoreFixture.withStore { store, _ async throws in
+            let ids = try await StoreFixture.acceptMessages(2, into: store)
+            let claimed = try await store.claimDueRecipients(owner: "a", now: origin.addingTimeInterval(1), limit: 10, lease: .seconds(60))
+            #expect(claimed.count == 2)
+            let later = origin.addingTimeInterval(3600)
+            try await store.recordOutcomes(
+                claimed.map {
+                    RecipientOutcome(
+                        recipientID: $0.recipientID, kind: .deferred(nextAttemptAt: later),
+                        response: StoreFixture.response(451, "4.3.0", "try later"), attempted: true, decidedAt: origin)
+                }, owner: "a")
+            let now = origin.addingTimeInterval(5)
+            #expect(try await store.claimDueRecipients(owner: "a", now: now, limit: 10, lease: .seconds(60)).isEmpty)
+
+            #expect(try await store.retryNow(messageID: ids[0], now: now) == 1)
+            #expect(try await store.message(id: ids[0], now: now)?.recipients.first?.nextAttemptAt == now)
+            let retried = try await store.claimDueRecipients(owner: "a", now: now, limit: 10, lease: .seconds(60))
+            #expect(retried.map(\.messageID) == [ids[0]])
+            #expect(retried.first?.attempts == 1 && retried.first?.hasDeferred == true)
+
+            #expect(try await store.retryNow(messageID: nil, now: now) == 1)
+            #expect(try await store.retryNow(messageID: nil, now: now) == 0)
+            #expect(try await store.claimDueRecipients(owner: "a", now: now, limit: 10, lease: .seconds(60)).map(\.messageID) == [ids[1]])
+        }
+    }
+
+    @Test func scheduledRecipientsAreNotRetriedEarly() async throws {
+        try await StoreFixture.withStore { store, _ async throws in
+            let new = StoreFixture.message(sendAt: origin.addingTimeInterval(600))
+            _ = try await store.accept([new], idempotency: nil)
+            #expect(try await store.retryNow(messageID: nil, now: origin) == 0)
+            #expect(try await store.claimDueRecipients(owner: "a", now: origin, limit: 10, lease: .seconds(60)).isEmpty)
+        }
+    }
+}
