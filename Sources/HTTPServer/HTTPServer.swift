@@ -1,0 +1,190 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// An HTTP/1.1 server on POSIX sockets and epoll: one event-loop thread per
+/// core (by default), no thread per connection, nothing blocking on a loop.
+///
+/// Lifecycle: `start()` binds and runs the loops; `beginDraining()` stops
+/// accepting at once and answers new requests with 503; `waitUntilIdle` waits
+/// for the requests already handed to the handler; `shutdown()` closes every
+/// connection and joins the loop threads.
+public final class HTTPServer: Sendable {
+    private struct Running: Sendable {
+        var loops: [EventLoop]
+        var threads: [pthread_t]
+        var listenerFDs: [Int32]
+        var address: SocketAddress
+    }
+
+    private enum Lifecycle: Sendable {
+        case created
+        case running(Running)
+        case draining(Running)
+        case stopped
+    }
+
+    private let context: ServerContext
+    private let lifecycle = Mutex(Lifecycle.created)
+
+    public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: some HTTPHandler,
+                observer: (any HTTPServerObserver)? = nil) {
+        context = ServerContext(configuration: configuration, handler: handler, observer: observer)
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    public var configuration: HTTPServerConfiguration { context.configuration }
+
+    /// The bound address (`127.0.0.1:49152`, `[::1]:49152`) once started.
+    public var localAddress: String? { runningState?.address.description }
+
+    /// The bound port once started: the real one when the configuration said port 0.
+    public var port: Int? { runningState?.address.port }
+
+    public var isDraining: Bool { context.isDraining.load(ordering: .relaxed) }
+
+    /// Connections open right now, across loops.
+    public var openConnectionCount: Int { context.openConnections.load(ordering: .relaxed) }
+
+    /// Requests handed to the handler whose responses are not yet written.
+    public var unfinishedRequestCount: Int { context.unfinishedExchanges.load(ordering: .relaxed) }
+
+    private var runningState: Running? {
+        lifecycle.withLock { state in
+            switch state {
+            case .running(let running), .draining(let running): running
+            case .created, .stopped: nil
+            }
+        }
+    }
+
+    /// Binds the listeners and starts the loops. Fails if the address does not
+    /// parse, is in use, or a system call fails; nothing stays open then.
+    public func start() throws(HTTPServerError) {
+        try lifecycle.withLock { (state: inout Lifecycle) throws(HTTPServerError) in
+            guard case .created = state else { throw .invalidState("the server was already started") }
+            let address = try SocketAddress.parse(context.configuration.listenAddress)
+            let loopCount = max(1, context.configuration.loopCount ?? sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+            let (bound, listenerFDs) = try Self.bindListeners(at: address, count: loopCount,
+                                                              backlog: context.configuration.listenBacklog)
+            var loops: [EventLoop] = []
+            do throws(HTTPServerError) {
+                for (index, fd) in listenerFDs.enumerated() {
+                    loops.append(try EventLoop(index: index, loopCount: loopCount, context: context, listenerFD: fd))
+                }
+            } catch {
+                listenerFDs.forEach { _ = Glibc.close($0) }
+                throw error
+            }
+            var threads: [pthread_t] = []
+            for loop in loops {
+                guard let thread = Self.spawn(loop) else {
+                    let code = errno
+                    loops.forEach { $0.requestStop() }
+                    threads.forEach { pthread_join($0, nil) }
+                    throw .systemCall("pthread_create", errno: code)
+                }
+                threads.append(thread)
+            }
+            state = .running(Running(loops: loops, threads: threads, listenerFDs: listenerFDs, address: bound))
+        }
+    }
+
+    /// One listener per loop on the same address. An exclusive bind comes first
+    /// so that an address another process already serves fails with
+    /// `addressInUse` instead of silently sharing its traffic through
+    /// SO_REUSEPORT; it also fixes the port when the address says port 0.
+    private static func bindListeners(at address: SocketAddress, count: Int, backlog: Int32)
+        throws(HTTPServerError) -> (SocketAddress, [Int32])
+    {
+        let probe = try Socket.listener(at: address, reusePort: false, backlog: nil)
+        let bound = Socket.localAddress(of: probe)
+        Glibc.close(probe)
+        var fds: [Int32] = []
+        do throws(HTTPServerError) {
+            for _ in 0..<count { fds.append(try Socket.listener(at: bound, reusePort: true, backlog: backlog)) }
+        } catch {
+            fds.forEach { _ = Glibc.close($0) }
+            throw error
+        }
+        return (bound, fds)
+    }
+
+    private static func spawn(_ loop: EventLoop) -> pthread_t? {
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(loop).toOpaque()
+        let created = pthread_create(&thread, nil, { raw in
+            let loop = Unmanaged<EventLoop>.fromOpaque(raw!).takeRetainedValue()
+            loop.run()
+            return nil
+        }, context)
+        guard created == 0 else {
+            Unmanaged<EventLoop>.fromOpaque(context).release()
+            errno = created
+            return nil
+        }
+        return thread
+    }
+
+    /// Stops accepting at once (new connections are refused by the kernel);
+    /// requests that arrive afterwards on open connections get 503 with
+    /// `Retry-After` and `Connection: close`; requests already with the handler
+    /// finish and their connections then close (SPEC §6 "Draining").
+    public func beginDraining() {
+        lifecycle.withLock { state in
+            guard case .running(let running) = state else { return }
+            // Shut down here, from the caller's thread, so refusal is immediate;
+            // each loop closes its own descriptor once it sees the flag.
+            for fd in running.listenerFDs { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+            context.isDraining.store(true, ordering: .sequentiallyConsistent)
+            running.loops.forEach { $0.wake() }
+            state = .draining(running)
+        }
+    }
+
+    /// Waits until every request handed to the handler has its response written
+    /// (or its connection died); false if `timeout` passed first. Blocks the
+    /// calling thread: never call it from a handler.
+    @discardableResult
+    public func waitUntilIdle(timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while unfinishedRequestCount > 0 {
+            guard ContinuousClock.now < deadline else { return false }
+            usleep(2_000)
+        }
+        return true
+    }
+
+    /// `waitUntilIdle(timeout:)` for async callers: suspends instead of blocking.
+    @discardableResult
+    public func waitUntilIdle(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while unfinishedRequestCount > 0 {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return true
+    }
+
+    /// Closes the listeners and every connection and joins the loop threads.
+    /// Responses that arrive later are dropped. Idempotent; never call it from a handler.
+    public func shutdown() {
+        let running: Running? = lifecycle.withLock { state in
+            defer { state = .stopped }
+            switch state {
+            case .running(let running), .draining(let running): return running
+            case .created, .stopped: return nil
+            }
+        }
+        guard let running else { return }
+        context.isDraining.store(true, ordering: .sequentiallyConsistent)
+        running.loops.forEach { $0.requestStop() }
+        for thread in running.threads where pthread_equal(thread, pthread_self()) == 0 {
+            pthread_join(thread, nil)
+        }
+    }
+}
