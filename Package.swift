@@ -101,7 +101,16 @@ let package = Package(
         .testTarget(name: "MailComposerTests", dependencies: ["MailComposer", "MailgateTesting"], swiftSettings: strict),
         .testTarget(name: "MailQueueTests", dependencies: ["MailQueue", "MailgateTesting"], swiftSettings: strict),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "MailgateTesting"], swiftSettings: strict),
-        .testTarget(name: "WebhooksTests", dependencies: ["Webhooks", "MailgateTesting"], swiftSettings: strict),
+        .testTarget(
+            name: "WebhooksTests",
+            dependencies: [
+                "Webhooks", "MailQueue", "MailgateTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(name: "MailgateCoreTests", dependencies: ["MailgateCore", "MailgateTesting"], swiftSettings: strict),
     ]
 )

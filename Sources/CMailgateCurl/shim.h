@@ -13,4 +13,9 @@ static inline CURLcode cmg_curl_setopt_opensocket_callback(CURL *h, curl_opensoc
 static inline CURLcode cmg_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode cmg_curl_getinfo_pointer(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLMcode cmg_curl_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+// Macros and unions that Swift does not import.
+static inline CURLcode cmg_curl_global_init_default(void) { return curl_global_init(CURL_GLOBAL_DEFAULT); }
+static inline CURLcode cmg_curl_message_result(const CURLMsg *m) { return m->data.result; }
+static inline curl_socket_t cmg_curl_socket_bad(void) { return CURL_SOCKET_BAD; }
+static inline long cmg_curl_error_size(void) { return CURL_ERROR_SIZE; }
 #endif
