@@ -1,0 +1,186 @@
+import DNSClient
+import Foundation
+import MailQueue
+import SMTPClient
+
+/// How the gateway reaches destinations: one relay, or each domain's MX hosts.
+public enum DeliveryRoute: Sendable {
+    /// Every message to the smarthost of `MAILGATE_RELAY`.
+    case relay(RelayEndpoint)
+    /// Each domain's MX hosts (`MAILGATE_DNS_SERVER`, `MAILGATE_MX_PORT`).
+    case mx(resolver: DNSResolver, port: Int)
+}
+
+/// The relay as the connector needs it.
+public struct RelayEndpoint: Sendable {
+    public var host: String
+    public var port: Int
+    public var tls: TLSPolicy
+    public var credentials: SMTPCredentials?
+
+    public init(host: String, port: Int, tls: TLSPolicy, credentials: SMTPCredentials?) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.credentials = credentials
+    }
+}
+
+/// Opens SMTP sessions over the network: resolves the relay or the MX hosts,
+/// tries their addresses in order, and falls back as SPEC §3 and §6 say.
+public struct SMTPDestinationConnector: DestinationConnector {
+    private let client: SMTPClient
+    private let route: DeliveryRoute
+
+    public init(client: SMTPClient, route: DeliveryRoute) {
+        self.client = client
+        self.route = route
+    }
+
+    public func openSession(to destination: Destination, for job: DeliveryJob) -> SessionOpening {
+        switch (route, destination) {
+        case (.relay(let relay), _):
+            return openRelay(relay)
+        case (.mx(let resolver, let port), .domain(let domain)):
+            return openMX(domain: domain, resolver: resolver, port: port)
+        case (.mx, .relay):
+            preconditionFailure("relay jobs are planned only in relay mode")
+        }
+    }
+
+    // MARK: Relay
+
+    private func openRelay(_ relay: RelayEndpoint) -> SessionOpening {
+        let addresses: [String]
+        switch HostAddresses.resolve(relay.host) {
+        case .success(let resolved): addresses = resolved
+        case .failure(let failure):
+            return .failed(.transient, SMTPResponseRecord(code: 451, enhancedCode: "4.4.3", message: failure.reason, host: relay.host), attempted: true)
+        }
+        let loopback = addresses.allSatisfy(HostAddresses.isLoopback)
+        var lastError: SMTPError?
+        for address in addresses {
+            let endpoint = SMTPEndpoint(
+                hostName: relay.host, address: address, port: relay.port, tls: relay.tls, credentials: relay.credentials,
+                allowsClearTextAuthentication: loopback)
+            do throws(SMTPError) {
+                return .opened(SMTPDeliverySession(connection: try client.connect(to: endpoint), hostName: relay.host))
+            } catch {
+                lastError = error
+                // Only a failure to reach this address is worth trying the next one for.
+                guard case .connectFailed = error else { break }
+            }
+        }
+        return failure(lastError, host: relay.host)
+    }
+
+    /// The verdict of a failed connection: the reply's class, except that a refused
+    /// AUTH defers (SPEC §6: a relay's 535 is a configuration problem, not a bounce).
+    private func failure(_ error: SMTPError?, host: String) -> SessionOpening {
+        guard let error else {
+            return .failed(.transient, SMTPResponseRecord(code: 451, enhancedCode: "4.4.1", message: "no address to connect to", host: host), attempted: true)
+        }
+        let reply = error.recordedReply
+        var verdict = RecipientAttempt.verdict(forCode: reply.code)
+        if case .authenticationRefused = error { verdict = .transient }
+        return .failed(verdict, SMTPDeliverySession.record(reply, host: host), attempted: true)
+    }
+
+    // MARK: MX
+
+    private func openMX(domain: String, resolver: DNSResolver, port: Int) -> SessionOpening {
+        let hosts: [String]
+        do throws(DNSError) {
+            switch try resolver.lookupMX(domain) {
+            case .exchanges(let records): hosts = records.map(\.host)
+            case .noMX: hosts = [domain]
+            case .nullMX:
+                return .failed(.permanent, SMTPResponseRecord(
+                    code: 556, enhancedCode: "5.1.2", message: "\(domain) does not accept mail (null MX)", host: nil), attempted: false)
+            }
+        } catch {
+            if case .nxdomain = error {
+                return .failed(.permanent, SMTPResponseRecord(
+                    code: 550, enhancedCode: "5.1.2", message: "\(domain): no such domain (NXDOMAIN)", host: nil), attempted: false)
+            }
+            return .failed(.transient, SMTPResponseRecord(
+                code: 451, enhancedCode: "4.4.3", message: "MX lookup for \(domain) failed: \(error)", host: nil), attempted: false)
+        }
+        var lastFailure: SessionOpening?
+        for host in hosts {
+            let addresses: [String]
+            do throws(DNSError) {
+                addresses = try resolver.lookupAddresses(host)
+            } catch {
+                lastFailure = .failed(.transient, SMTPResponseRecord(
+                    code: 451, enhancedCode: "4.4.3", message: "address lookup for \(host) failed: \(error)", host: host), attempted: true)
+                continue
+            }
+            for address in addresses {
+                switch connectOpportunistically(host: host, address: address, port: port) {
+                case .success(let session): return .opened(session)
+                case .failure(let error): lastFailure = failure(error, host: host)
+                }
+            }
+        }
+        return lastFailure ?? .failed(.transient, SMTPResponseRecord(
+            code: 451, enhancedCode: "4.4.4", message: "\(domain) has no reachable mail host", host: nil), attempted: true)
+    }
+
+    /// STARTTLS when offered, without certificate checks; when the handshake
+    /// fails, this attempt goes on over a new plain connection (SPEC §6).
+    private func connectOpportunistically(host: String, address: String, port: Int) -> Result<SMTPDeliverySession, SMTPError> {
+        var endpoint = SMTPEndpoint(hostName: host, address: address, port: port, tls: .opportunistic)
+        do throws(SMTPError) {
+            return .success(SMTPDeliverySession(connection: try client.connect(to: endpoint), hostName: host))
+        } catch {
+            guard error.isTLSFailure else { return .failure(error) }
+        }
+        endpoint.tls = .disabled
+        do throws(SMTPError) {
+            return .success(SMTPDeliverySession(connection: try client.connect(to: endpoint), hostName: host))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// One SMTP connection carrying jobs to its destination.
+final class SMTPDeliverySession: DeliverySession {
+    private let connection: SMTPConnection
+    private let hostName: String
+
+    init(connection: SMTPConnection, hostName: String) {
+        self.connection = connection
+        self.hostName = hostName
+    }
+
+    var isUsable: Bool { connection.isUsable }
+
+    func deliver(_ job: DeliveryJob) -> [RecipientAttempt] {
+        let envelope = SMTPEnvelope(
+            sender: job.content.envelopeFrom,
+            recipients: job.recipients.map(\.email),
+            content: job.content.content,
+            requires8BitMIME: job.content.requires8BitMIME)
+        do throws(SMTPError) {
+            let result = try connection.send(envelope)
+            return zip(job.recipients, result.recipients).map { recipient, outcome in
+                RecipientAttempt(
+                    recipientID: recipient.recipientID, verdict: RecipientAttempt.verdict(forCode: outcome.reply.code),
+                    response: Self.record(outcome.reply, host: hostName), attempted: true)
+            }
+        } catch {
+            let response = Self.record(error.recordedReply, host: hostName)
+            return job.recipients.map {
+                RecipientAttempt(recipientID: $0.recipientID, verdict: RecipientAttempt.verdict(forCode: error.recordedReply.code), response: response, attempted: true)
+            }
+        }
+    }
+
+    func close() { connection.quit() }
+
+    static func record(_ reply: SMTPReply, host: String) -> SMTPResponseRecord {
+        SMTPResponseRecord(code: reply.code, enhancedCode: reply.enhancedCode?.description, message: reply.message, host: host)
+    }
+}
