@@ -20,9 +20,11 @@ while the server runs (replace the file atomically). An entry may hold:
     "TXT":   ["some text"]
     "ttl":   60
     "rcode": "SERVFAIL" | "REFUSED" | "NXDOMAIN" | "FORMERR" | "NOTIMP"
-             (every query for the name gets this RCODE and no records)
+             (every query for the name gets this RCODE and no records), or per type:
+             {"AAAA": "SERVFAIL"}
     "truncate": true        over UDP: TC set and no records, so clients retry on TCP
-    "drop": true            never answer queries for the name (UDP or TCP)
+    "drop": true            never answer queries for the name (UDP or TCP); or a list
+                            of the types not to answer: ["AAAA"]
     "mismatch_first": true  over UDP: first a reply with another id, then one with
                             another question, then the real answer
     "malformed": true       reply with the right id but a packet cut inside the answer
@@ -113,8 +115,11 @@ def resolve(zone, request):
         if entry is None:
             reply.header.rcode = RCODE.NXDOMAIN
             break
-        if "rcode" in entry:
-            reply.header.rcode = getattr(RCODE, entry["rcode"])
+        rcode = entry.get("rcode")
+        if isinstance(rcode, dict):
+            rcode = rcode.get(qtype)
+        if rcode:
+            reply.header.rcode = getattr(RCODE, rcode)
             reply.rr = []
             break
         if "CNAME" in entry and qtype != "CNAME":
@@ -159,7 +164,8 @@ class Server:
         if self.silent or not request.questions:
             return []
         reply, entry = resolve(self.zone, request)
-        if entry.get("drop"):
+        drop = entry.get("drop")
+        if drop is True or (isinstance(drop, list) and QTYPE[request.q.qtype] in drop):
             return []
         packet = reply.pack()
         if entry.get("formerr_with_edns") and any(rr.rtype == QTYPE.OPT for rr in request.ar):
