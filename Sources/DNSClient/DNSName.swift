@@ -20,7 +20,8 @@ struct DNSName: Hashable, Sendable {
     /// Parses a dotted name such as `mx1.example.org` or `example.org.`; `.` is the root.
     ///
     /// Names reach us as A-labels (IDNA is done before), so only printable ASCII other
-    /// than `\` is accepted: anything else could not have come from a valid address.
+    /// than `\`, `[` and `]` is accepted: anything else could not have come from a valid
+    /// address (brackets mark an address literal, which is no name to look up).
     init(_ text: String) throws(DNSError) {
         if text == "." {
             self = .root
@@ -36,13 +37,17 @@ struct DNSName: Hashable, Sendable {
             guard label.count <= Self.maxLabelLength else {
                 throw .invalidName("label longer than 63 octets in '\(text)'")
             }
-            guard label.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") }) else {
-                throw .invalidName("'\(text)' has characters outside printable ASCII")
+            guard label.allSatisfy(Self.isAllowedInText) else {
+                throw .invalidName("'\(text)' has a character no host name carries")
             }
             labels.append(label)
         }
         self.labels = labels
         guard wireLength <= Self.maxWireLength else { throw .invalidName("'\(text)' is longer than 255 octets") }
+    }
+
+    private static func isAllowedInText(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte < 0x7F && byte != UInt8(ascii: "\\") && byte != UInt8(ascii: "[") && byte != UInt8(ascii: "]")
     }
 
     var isRoot: Bool { labels.isEmpty }

@@ -31,7 +31,7 @@ import Testing
         #expect(throws: DNSError.self) { try DNSName(longest + "b") }
     }
 
-    @Test(arguments: ["", "..", "a..b", ".a", "exämple.test", "a b.test", "tab\t.test", "back\\slash.test"])
+    @Test(arguments: ["", "..", "a..b", ".a", "exämple.test", "a b.test", "tab\t.test", "back\\slash.test", "[192.0.2.999]"])
     func refusesNamesThatNoValidAddressCarries(text: String) {
         #expect(throws: DNSError.self) { try DNSName(text) }
     }
