@@ -82,14 +82,18 @@ public final class SMTPConnection: @unchecked Sendable {
         guard case .open(let needsReset) = lifecycle else { throw .connectionUnusable }
         var transaction = SMTPTransaction(envelope: envelope, capabilities: capabilities)
         var step = transaction.start(resettingFirst: needsReset)
-        if !step.output.isEmpty { transactionCount += 1 }
+        let usesConnection = !step.output.isEmpty
+        if usesConnection { transactionCount += 1 }
         do {
             while true {
                 switch step.next {
                 case .finished(let result):
-                    try stream.write(step.output, phase: .dataEnd)
-                    lifecycle = result.interruption == nil ? .open(needsReset: needsReset || transactionCount > 0) : .closed
-                    if result.interruption != nil { stream.close() }
+                    guard result.interruption == nil else {
+                        lifecycle = .closed
+                        stream.close()
+                        return result
+                    }
+                    lifecycle = .open(needsReset: needsReset || usesConnection)
                     return result
                 case .readReply(let phase, let isDataEnd):
                     try stream.write(step.output, phase: isDataEnd ? .dataContent : phase)

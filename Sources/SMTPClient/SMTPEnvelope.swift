@@ -1,5 +1,9 @@
 /// One message to send in one SMTP transaction.
 public struct SMTPEnvelope: Sendable, Hashable {
+    /// The most RCPT commands a server must take in one transaction (RFC 5321
+    /// §4.5.3.1.8); the caller splits larger recipient lists into several envelopes.
+    public static let recipientLimit = 100
+
     /// The reverse path, without angle brackets; empty for the null sender `<>`.
     public var sender: String
     /// Forward paths, without angle brackets, in the order results are reported.

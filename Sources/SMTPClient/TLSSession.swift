@@ -32,6 +32,8 @@ final class TLSSession {
         self.socket = socket
         self.stallTimeout = stallTimeout
         self.verifiesCertificate = context.verifiesCertificate
+        // A name from DNS may end with the root's dot; certificates never do.
+        let hostName = hostName.hasSuffix(".") ? String(hostName.dropLast()) : hostName
         let isAddress = hostName.contains(":") || hostName.allSatisfy { $0 == "." || $0.isASCIIDigit }
         if isAddress {
             // RFC 6066 §3: no IP literals in SNI.

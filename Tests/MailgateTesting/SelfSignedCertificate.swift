@@ -25,7 +25,7 @@ public final class SelfSignedCertificate: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
             "-keyout", privateKeyPath, "-out", certificatePath,
             "-subj", "/CN=\(commonName)", "-addext", "subjectAltName=\(names)",
         ]

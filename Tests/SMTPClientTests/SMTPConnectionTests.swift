@@ -155,6 +155,27 @@ struct SMTPConnectionTests {
         #expect(!connection.isUsable)
     }
 
+    @Test func closingReplyToARecipientEndsTheConnection() throws {
+        let peer = try SMTPTestPeer(script: #"{"rcpt": {"b@x.test": "421 4.3.2 shutting down"}}"#)
+        let connection = try PeerFixture.client().connect(to: PeerFixture.endpoint(peer))
+        let result = try connection.send(PeerFixture.envelope(["a@x.test", "b@x.test", "c@x.test"]))
+        #expect(result.recipients.map(\.reply.code) == [421, 421, 421])
+        #expect(result.recipients.map(\.isSynthesized) == [false, false, false])
+        #expect(result.interruption?.peerReply?.code == 421)
+        #expect(!connection.isUsable)
+        #expect(peer.messages().isEmpty)
+    }
+
+    @Test func garbageInsteadOfAReplyIsAProtocolError() throws {
+        let peer = try SMTPTestPeer(script: #"{"greeting": "HTTP/1.1 400 Bad Request"}"#)
+        let error = PeerFixture.connect(try PeerFixture.client(), PeerFixture.endpoint(peer)).failure
+        guard case .protocolViolation(.malformedLine, .greeting) = error else {
+            Issue.record("expected a protocol violation, got \(String(describing: error))")
+            return
+        }
+        #expect(error?.recordedReply.enhancedCode?.description == "4.5.0")
+    }
+
     @Test func refusedEHLOFallsBackToHELO() throws {
         let peer = try SMTPTestPeer(script: #"{"ehlo": "502 5.5.2 Error: command not recognized"}"#)
         let connection = try PeerFixture.client().connect(to: PeerFixture.endpoint(peer))
