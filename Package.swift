@@ -62,18 +62,19 @@ let package = Package(
         .target(
             name: "MailgateCore",
             dependencies: [
-                "HTTPServer", "JSON", "MailComposer", "MailQueue", "Delivery", "Webhooks", "CMailgateOpenSSL",
+                "HTTPServer", "JSON", "MailComposer", "MailQueue", "Delivery", "Webhooks", "CMailgateOpenSSL", "CMailgateCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            resources: [.embedInCode("Resources/openapi.yaml")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "mailgate",
             dependencies: [
-                "MailgateCore",
+                "MailgateCore", "MailQueue", "JSON",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -52,6 +52,8 @@ public final class DeliveryService: Sendable {
         var running = true
         /// Set once the sender threads have ended: no more attempts will come.
         var sendersStopped = false
+        /// How long transactions in flight may take to end once shutdown began.
+        var drainTimeout: Duration = .seconds(30)
         /// Claimed recipients not yet recorded, by id.
         var inFlight: [Int64: ClaimedRecipient] = [:]
     }
@@ -77,9 +79,10 @@ public final class DeliveryService: Sendable {
     /// New messages were accepted: look at the queue now rather than at the next poll.
     public func wake() { wakeClaims.signal() }
 
-    /// Runs until `beginShutdown()`; then lets transactions in flight end (within
-    /// `drainTimeout`), records their outcomes, and gives unsent claims back.
-    public func run(drainTimeout: Duration = .seconds(30)) async {
+    /// Runs until `beginShutdown(drainTimeout:)`; then lets transactions in flight
+    /// end (within the drain timeout), records their outcomes, and gives unsent
+    /// claims back.
+    public func run() async {
         pool.start()
         logger.info("delivery started", metadata: [
             "mode": "\(configuration.relayMode ? "relay" : "mx")", "connections": "\(configuration.totalConnections)",
@@ -88,6 +91,7 @@ public final class DeliveryService: Sendable {
         let renewing = Task { await renewLoop() }
         await claimLoop()
 
+        let drainTimeout = state.withLock { $0.drainTimeout }
         let unsent = await Task.detached { [pool] in
             pool.stop(deadline: Date().addingTimeInterval(drainTimeout.seconds))
         }.value
@@ -104,8 +108,11 @@ public final class DeliveryService: Sendable {
         logger.info("delivery stopped", metadata: ["released": "\(unsentIDs.count)"])
     }
 
-    public func beginShutdown() {
-        state.withLock { $0.running = false }
+    public func beginShutdown(drainTimeout: Duration = .seconds(30)) {
+        state.withLock { state in
+            state.running = false
+            state.drainTimeout = drainTimeout
+        }
         wakeClaims.signal()
         inbox.wake.signal()
     }

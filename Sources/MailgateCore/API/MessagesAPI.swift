@@ -1,0 +1,193 @@
+import Foundation
+import HTTPServer
+import JSON
+import Logging
+import MailComposer
+import MailQueue
+import Webhooks
+
+/// The `/v1/messages` routes (SPEC §2): validate, compose, persist, answer.
+///
+/// Handlers run on an event-loop thread and must not block, so each hands its
+/// work to a task; the store answers once the write is durable, and the task
+/// responds from there.
+struct MessagesAPI: Sendable {
+    let store: any QueueStore
+    let factory: MessageFactory
+    let limits: SendRequestLimits
+    let metrics: GatewayMetrics
+    let logger: Logger
+    /// Called after messages are stored, so delivery claims them without waiting for its poll.
+    let onAccepted: @Sendable () -> Void
+
+    /// Seconds a client is told to wait after a 429 or 503.
+    static let retryAfterSeconds = 5
+    /// The most messages in one batch request (SPEC §2).
+    static let maximumBatchSize = 500
+
+    // MARK: POST /v1/messages
+
+    func send(_ request: HTTPRequest, responder: HTTPResponder) {
+        Task {
+            let response = await acceptRequest(request, route: "messages") { object, now in
+                switch SendRequestReader.read(object, limits: limits, now: now).flatMap({ factory.make($0, now: now) }) {
+                case .success(let message): return .success([message])
+                case .failure(let problem): return .failure(problem)
+                }
+            } render: { messages in
+                let message = messages[0]
+                return (202, MessageJSON.accepted(id: message.id, scheduled: message.sendAt != nil, recipients: message.recipients.map(\.email)))
+            }
+            responder.respond(response)
+        }
+    }
+
+    // MARK: POST /v1/messages/batch
+
+    func sendBatch(_ request: HTTPRequest, responder: HTTPResponder) {
+        Task {
+            var outcomes: [Result<NewMessage, APIProblem>] = []
+            let response = await acceptRequest(request, route: "batch") { object, now in
+                guard case .array(let items)? = object["messages"] else {
+                    return .failure(.badRequest("the body must be an object with a \"messages\" array"))
+                }
+                guard items.count <= Self.maximumBatchSize else {
+                    return .failure(.invalid([FieldError("messages", "\(items.count) messages is more than the limit of \(Self.maximumBatchSize)")]))
+                }
+                outcomes = items.map { item in
+                    guard case .object(let itemObject) = item else {
+                        return .failure(.badRequest("each item of messages must be a JSON object"))
+                    }
+                    return SendRequestReader.read(itemObject, limits: limits, now: now).flatMap { factory.make($0, now: now) }
+                }
+                return .success(outcomes.compactMap { try? $0.get() })
+            } render: { _ in
+                let results: [JSONValue] = outcomes.enumerated().map { index, outcome in
+                    switch outcome {
+                    case .success(let message):
+                        return ["index": .number(JSONNumber(index)), "status": 202, "id": .string(message.id)]
+                    case .failure(let problem):
+                        return ["index": .number(JSONNumber(index)), "status": .number(JSONNumber(problem.status)), "error": problem.json]
+                    }
+                }
+                return (200, ["results": .array(results)])
+            }
+            responder.respond(response)
+        }
+    }
+
+    /// The shared path of both send routes: content type, idempotency, JSON,
+    /// then `build` makes the messages, the store keeps them, and `render` answers.
+    private func acceptRequest(
+        _ request: HTTPRequest,
+        route: String,
+        build: (JSONObject, Date) -> Result<[NewMessage], APIProblem>,
+        render: ([NewMessage]) -> (Int, JSONValue)
+    ) async -> HTTPResponse {
+        let now = Date()
+        guard Self.isJSONContentType(request.headers["Content-Type"]) else {
+            return APIProblem(status: 415, detail: "send the request as Content-Type: application/json").response
+        }
+        var idempotency: (key: String, hash: String)?
+        if let rawKey = request.headers["Idempotency-Key"] {
+            guard let key = Self.scopedIdempotencyKey(rawKey, route: route, request: request) else {
+                return APIProblem.badRequest("Idempotency-Key must be 1 to 255 printable ASCII characters").response
+            }
+            let hash = SHA256Digest.hex(request.body)
+            idempotency = (key, hash)
+            do {
+                if let record = try await store.idempotencyRecord(key: key, now: now) {
+                    return Self.replay(record, bodyHash: hash)
+                }
+            } catch {
+                return storeProblem(error).response
+            }
+        }
+        let object: JSONObject
+        switch Self.parseObject(request.body) {
+        case .success(let parsed): object = parsed
+        case .failure(let problem): return problem.response
+        }
+        let messages: [NewMessage]
+        switch build(object, now) {
+        case .success(let built): messages = built
+        case .failure(let problem): return problem.response
+        }
+        let (status, body) = render(messages)
+        let bodyBytes = JSONWriter.bytes(body)
+        if messages.isEmpty && idempotency == nil {
+            return HTTPResponse(status: HTTPStatus(code: status), headers: ["Content-Type": "application/json"], body: bodyBytes)
+        }
+        let record = idempotency.map {
+            IdempotencyRecord(key: $0.key, bodyHash: $0.hash, responseStatus: status, responseBody: bodyBytes, createdAt: now)
+        }
+        do {
+            switch try await store.accept(messages, idempotency: record) {
+            case .accepted:
+                metrics.messagesAccepted(messages.count)
+                if !messages.isEmpty { onAccepted() }
+                for message in messages {
+                    logger.info("message accepted", metadata: [
+                        "message_id": "\(message.id)", "recipients": "\(message.recipients.count)",
+                        "request_id": "\(request.requestID)",
+                    ])
+                }
+                return HTTPResponse(status: HTTPStatus(code: status), headers: ["Content-Type": "application/json"], body: bodyBytes)
+            case .alreadyAccepted(let existing):
+                return Self.replay(existing, bodyHash: idempotency?.hash ?? "")
+            }
+        } catch {
+            return storeProblem(error).response
+        }
+    }
+
+    /// The first answer again, or 409 when the key came with other bytes (SPEC §6).
+    static func replay(_ record: IdempotencyRecord, bodyHash: String) -> HTTPResponse {
+        guard record.bodyHash == bodyHash else {
+            return APIProblem(status: 409, detail: "this Idempotency-Key was used with a different request body").response
+        }
+        return HTTPResponse(
+            status: HTTPStatus(code: record.responseStatus),
+            headers: ["Content-Type": "application/json", "Idempotent-Replayed": "true"],
+            body: record.responseBody)
+    }
+
+    /// Keys are scoped by route and by the API key that sent them, so callers
+    /// with different keys never see each other's answers.
+    static func scopedIdempotencyKey(_ key: String, route: String, request: HTTPRequest) -> String? {
+        guard !key.isEmpty, key.utf8.count <= 255, key.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+        let caller = request.headers["Authorization"].map { String(SHA256Digest.hex(Array($0.utf8)).prefix(16)) } ?? "-"
+        return "\(caller):\(route):\(key)"
+    }
+
+    static func isJSONContentType(_ value: String?) -> Bool {
+        guard let value else { return false }
+        let essence = value.split(separator: ";", maxSplits: 1).first.map { $0.trimmingBlanks().lowercased() } ?? ""
+        return essence == "application/json"
+    }
+
+    static func parseObject(_ body: [UInt8]) -> Result<JSONObject, APIProblem> {
+        do {
+            guard case .object(let object) = try JSONParser.parse(body) else {
+                return .failure(.badRequest("the body must be a JSON object"))
+            }
+            return .success(object)
+        } catch {
+            return .failure(.badRequest("the body is not valid JSON: \(error)"))
+        }
+    }
+
+    func storeProblem(_ error: any Error) -> APIProblem {
+        switch error as? StoreError {
+        case .queueFull(let limit)?:
+            return APIProblem(
+                status: 429, detail: "the queue holds its limit of \(limit) pending recipients; try again later",
+                headers: ["Retry-After": "\(Self.retryAfterSeconds)"])
+        case .invalidCursor?:
+            return .badRequest("cursor is not one this API gave out")
+        default:
+            logger.error("store unavailable", metadata: ["error": "\(error)"])
+            return .unavailable("the queue store is unavailable; try again later", retryAfterSeconds: Self.retryAfterSeconds)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Delivery
+import HTTPServer
+import MailQueue
+import ServiceLifecycle
+import Webhooks
+
+/// The HTTP server as a service: on shutdown it closes the listener at once,
+/// answers 503 on connections already open, and waits for requests in flight.
+struct HTTPServerService: Service {
+    let server: HTTPServer
+    let clock: ShutdownClock
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        server.beginDraining()
+        _ = await server.waitUntilIdle(timeout: min(clock.remaining, .seconds(10)))
+        server.shutdown()
+    }
+}
+
+/// The delivery engine as a service: on shutdown, transactions in flight end.
+struct DeliveryLifecycleService: Service {
+    let delivery: DeliveryService
+    let clock: ShutdownClock
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await delivery.run()
+        } onGracefulShutdown: {
+            clock.start()
+            delivery.beginShutdown(drainTimeout: clock.remaining)
+        }
+    }
+}
+
+/// The webhook outbox drain as a service: on shutdown, POSTs in flight end.
+struct WebhookLifecycleService: Service {
+    let webhooks: WebhookService
+    let clock: ShutdownClock
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await webhooks.run()
+        } onGracefulShutdown: {
+            clock.start()
+            webhooks.stop(gracePeriod: clock.remaining)
+        }
+    }
+}
+
+/// The store as a service, so that it closes last, after everything that writes to it.
+struct StoreService: Service {
+    let store: any QueueStore
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await store.close()
+    }
+}
