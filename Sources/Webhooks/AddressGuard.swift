@@ -80,37 +80,45 @@ public enum IPAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// The name of the non-public range this address is in, or nil for a public one.
     public var restrictedRange: String? {
-        if let v4 = embeddedIPv4 { return IPAddress.v4(v4).restrictedRange }
         switch self {
-        case .v4(let a):
-            func within(_ base: UInt32, _ prefix: UInt32) -> Bool { a >> (32 - prefix) == base >> (32 - prefix) }
-            if a == 0xA9FE_A9FE { return "metadata" }  // 169.254.169.254
-            if within(0x0000_0000, 8) { return "unspecified" }  // 0.0.0.0/8
-            if within(0x7F00_0000, 8) { return "loopback" }  // 127.0.0.0/8
-            if within(0x0A00_0000, 8) || within(0xAC10_0000, 12) || within(0xC0A8_0000, 16) { return "private" }
-            if within(0x6440_0000, 10) { return "shared (carrier-grade NAT)" }  // 100.64.0.0/10
-            if within(0xA9FE_0000, 16) { return "link-local" }  // 169.254.0.0/16
-            if within(0xC000_0000, 24) { return "IETF protocol assignment" }  // 192.0.0.0/24
-            if within(0xC612_0000, 15) { return "benchmarking" }  // 198.18.0.0/15
-            if within(0xE000_0000, 4) { return "multicast" }  // 224.0.0.0/4
-            if within(0xF000_0000, 4) { return "reserved" }  // 240.0.0.0/4, broadcast too
-            return nil
-        case .v6(let b):
-            if b.allSatisfy({ $0 == 0 }) { return "unspecified" }
-            if b[0..<15].allSatisfy({ $0 == 0 }) && b[15] == 1 { return "loopback" }
-            if b[0] == 0xFF { return "multicast" }
-            if b[0] == 0xFE && b[1] & 0xC0 == 0x80 { return "link-local" }  // fe80::/10
-            if b[0] == 0xFE && b[1] & 0xC0 == 0xC0 { return "site-local" }  // fec0::/10
-            if b[0] & 0xFE == 0xFC { return "unique-local" }  // fc00::/7
-            if b[0..<12] == [0xFD, 0x00, 0x0E, 0xC2, 0, 0, 0, 0, 0, 0, 0, 0] && b[12..<16] == [0xA9, 0xFE, 0xA9, 0xFE] {
-                return "metadata"  // fd00:ec2::254 is inside fc00::/7 already; kept for the name
-            }
-            if b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B {  // 64:ff9b::/96 NAT64
-                let v4 = b[12..<16].reduce(0) { $0 << 8 | UInt32($1) }
-                return IPAddress.v4(v4).restrictedRange
-            }
-            if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0D && b[3] == 0xB8 { return "documentation" }
-            return nil
+        case .v4(let address): IPAddress.restrictedRange(v4: address)
+        case .v6(let bytes): IPAddress.restrictedRange(v6: bytes, embeddedIPv4: embeddedIPv4)
         }
+    }
+
+    private static func restrictedRange(v4 a: UInt32) -> String? {
+        func within(_ base: UInt32, _ prefix: UInt32) -> Bool { a >> (32 - prefix) == base >> (32 - prefix) }
+        if a == 0xA9FE_A9FE { return "metadata" }  // 169.254.169.254
+        if within(0x0000_0000, 8) { return "unspecified" }  // 0.0.0.0/8
+        if within(0x7F00_0000, 8) { return "loopback" }  // 127.0.0.0/8
+        if within(0x0A00_0000, 8) || within(0xAC10_0000, 12) || within(0xC0A8_0000, 16) { return "private" }
+        if within(0x6440_0000, 10) { return "shared (carrier-grade NAT)" }  // 100.64.0.0/10
+        if within(0xA9FE_0000, 16) { return "link-local" }  // 169.254.0.0/16
+        if within(0xC000_0000, 24) { return "IETF protocol assignment" }  // 192.0.0.0/24
+        if within(0xC000_0200, 24) || within(0xC633_6400, 24) || within(0xCB00_7100, 24) {
+            return "documentation"  // 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24
+        }
+        if within(0xC612_0000, 15) { return "benchmarking" }  // 198.18.0.0/15
+        if within(0xE000_0000, 4) { return "multicast" }  // 224.0.0.0/4
+        if within(0xF000_0000, 4) { return "reserved" }  // 240.0.0.0/4, broadcast too
+        return nil
+    }
+
+    private static func restrictedRange(v6 b: [UInt8], embeddedIPv4: UInt32?) -> String? {
+        if b.allSatisfy({ $0 == 0 }) { return "unspecified" }
+        if b[0..<15].allSatisfy({ $0 == 0 }) && b[15] == 1 { return "loopback" }
+        if let v4 = embeddedIPv4 { return restrictedRange(v4: v4) }
+        if b[0] == 0xFF { return "multicast" }
+        if b[0] == 0xFE && b[1] & 0xC0 == 0x80 { return "link-local" }  // fe80::/10
+        if b[0] == 0xFE && b[1] & 0xC0 == 0xC0 { return "site-local" }  // fec0::/10
+        if b[0] & 0xFE == 0xFC { return "unique-local" }  // fc00::/7 (AWS metadata fd00:ec2::254 too)
+        if b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B {  // 64:ff9b::/96 NAT64
+            return restrictedRange(v4: b[12..<16].reduce(0) { $0 << 8 | UInt32($1) })
+        }
+        if b[0] == 0x20 && b[1] == 0x02 {  // 2002::/16 6to4 carries an IPv4 address in bits 16-47
+            return restrictedRange(v4: b[2..<6].reduce(0) { $0 << 8 | UInt32($1) })
+        }
+        if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0D && b[3] == 0xB8 { return "documentation" }
+        return nil
     }
 }

@@ -1,0 +1,94 @@
+import Dispatch
+import Foundation
+
+/// What reaches the webhook service's loop from elsewhere: POST outcomes from the
+/// client's thread, `wake()` from the delivery side, and the stop request. Posting
+/// never blocks; the loop takes everything at once, or sleeps until something
+/// comes or its deadline passes (a Dispatch timer, so no task sleeps and no
+/// thread of the cooperative pool waits).
+final class WebhookMailbox: @unchecked Sendable {
+    struct Mail {
+        var outcomes: [(eventID: String, outcome: WebhookPostOutcome)] = []
+        var woken = false
+        /// The end of the grace period, once a stop was asked for.
+        var stopDeadline: ContinuousClock.Instant?
+
+        var isEmpty: Bool { outcomes.isEmpty && !woken && stopDeadline == nil }
+    }
+
+    private let lock = NSLock()
+    private var mail = Mail()
+    private var waiter: CheckedContinuation<Mail, Never>?
+    /// Tells a timer whether the wait it was set for is still the current one.
+    private var waitGeneration = 0
+
+    func deliver(eventID: String, outcome: WebhookPostOutcome) {
+        resume { $0.outcomes.append((eventID, outcome)) }
+    }
+
+    func wake() {
+        resume { $0.woken = true }
+    }
+
+    /// Asks the loop to stop; the earliest deadline asked for wins.
+    func requestStop(deadline: ContinuousClock.Instant) {
+        resume { mail in mail.stopDeadline = min(mail.stopDeadline ?? deadline, deadline) }
+    }
+
+    /// Everything posted so far, at once.
+    func takeAll() -> Mail {
+        lock.lock()
+        defer { lock.unlock() }
+        return takeLocked()
+    }
+
+    /// Everything posted so far; if nothing is, waits until something is or
+    /// `deadline` passes (then returns empty mail).
+    func next(until deadline: ContinuousClock.Instant) async -> Mail {
+        await withCheckedContinuation { continuation in
+            lock.lock()
+            guard mail.isEmpty, ContinuousClock.now < deadline else {
+                let taken = takeLocked()
+                lock.unlock()
+                continuation.resume(returning: taken)
+                return
+            }
+            waiter = continuation
+            waitGeneration += 1
+            let generation = waitGeneration
+            lock.unlock()
+            let delay = ContinuousClock.now.duration(to: deadline).components
+            let nanoseconds = Int(delay.seconds) * 1_000_000_000 + Int(delay.attoseconds / 1_000_000_000)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(max(0, nanoseconds))) { [self] in
+                expire(generation)
+            }
+        }
+    }
+
+    private func resume(_ change: (inout Mail) -> Void) {
+        lock.lock()
+        change(&mail)
+        let waiting = waiter
+        waiter = nil
+        let taken = waiting == nil ? nil : takeLocked()
+        lock.unlock()
+        if let waiting, let taken { waiting.resume(returning: taken) }
+    }
+
+    private func expire(_ generation: Int) {
+        lock.lock()
+        guard generation == waitGeneration, let waiting = waiter else {
+            lock.unlock()
+            return
+        }
+        waiter = nil
+        lock.unlock()
+        waiting.resume(returning: Mail())
+    }
+
+    private func takeLocked() -> Mail {
+        let taken = mail
+        mail = Mail()
+        return taken
+    }
+}
