@@ -35,7 +35,7 @@ extension EventLoop {
             switch Socket.read(connection.fd, into: readBuffer) {
             case .transferred(let count):
                 // A short read means the socket is drained; a new edge comes with new data.
-                if count < readBuffer.count { connection.readable = false }
+                if count < readBuffer.count, !connection.peerHangupSignalled { connection.readable = false }
                 process(connection, UnsafeRawBufferPointer(rebasing: readBuffer[0..<count]))
             case .wouldBlock:
                 connection.readable = false

@@ -197,6 +197,7 @@ final class EventLoop: @unchecked Sendable {
             return
         }
         if event.events & (CMG_EPOLLIN | CMG_EPOLLRDHUP | CMG_EPOLLHUP) != 0 { connection.readable = true }
+        if event.events & (CMG_EPOLLRDHUP | CMG_EPOLLHUP) != 0 { connection.peerHangupSignalled = true }
         if event.events & CMG_EPOLLOUT != 0, !connection.pendingOutput.isEmpty {
             writePendingOutput(connection)
         }

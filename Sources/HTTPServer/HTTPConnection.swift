@@ -45,6 +45,9 @@ final class HTTPConnection {
     /// The socket may have more to read (edge-triggered: only a read that comes
     /// back short or with EAGAIN clears it).
     var readable = true
+    /// The client's FIN was signalled (EPOLLRDHUP): read on to the end of
+    /// stream even after a short read, or the edge would be lost.
+    var peerHangupSignalled = false
     var peerClosedWrite = false
     var closeAfterWrite = false
     var lingering = false
