@@ -30,7 +30,7 @@ struct SocketAddress: Sendable, CustomStringConvertible {
             throw .invalidListenAddress(text)
         }
         let literal = host == "localhost" ? "127.0.0.1" : String(host)
-        if let address = ipv4(literal, port: port) ?? (text.hasPrefix("[") ? ipv6(literal, port: port) : nil) {
+        if let address = text.hasPrefix("[") ? ipv6(literal, port: port) : ipv4(literal, port: port) {
             return address
         }
         throw .invalidListenAddress(text)
