@@ -27,6 +27,8 @@ CONFIG.json is an object; every key is optional:
     "starttls":  true                  offer STARTTLS (default true when cert is set)
     "implicit_tls": true               TLS from the first byte (smtps)
     "require_starttls": true           530 to mail commands before STARTTLS
+    "starttls_inject": true            send a second reply in the same packet as the
+                                       220 to STARTTLS, as an attacker would
     "auth": {"users": {"name": "password"}, "mechanisms": ["PLAIN", "LOGIN"],
              "required": true, "require_tls": false}
     "mail":      "451 4.3.0 try later" reply to MAIL FROM (default 250 OK)
@@ -152,6 +154,12 @@ class ScriptedSMTP(SMTP):
             )
             return await method(arg)
         return wrapper
+
+    async def push(self, status):
+        if self.config.get("starttls_inject") and status == "220 Ready to start TLS":
+            # A man in the middle appending a reply to the 220 (CVE-2011-0411).
+            status += "\r\n250 2.0.0 injected before TLS"
+        await super().push(status)
 
     def is_encrypted(self):
         return self.transport is not None and self.transport.get_extra_info("ssl_object") is not None

@@ -65,6 +65,16 @@ struct SMTPTLSTests {
         #expect(connection.isTLSActive)
     }
 
+    @Test func replyInjectedBeforeTheTLSHandshakeIsRefused() throws {
+        let certificate = try SelfSignedCertificate()
+        let peer = try tlsPeer(certificate, #", "starttls_inject": true"#)
+        let error = PeerFixture.connect(try PeerFixture.client(), PeerFixture.endpoint(peer, tls: .opportunistic)).failure
+        guard case .protocolViolation(_, .startTLS) = error else {
+            Issue.record("expected a protocol violation at STARTTLS, got \(String(describing: error))")
+            return
+        }
+    }
+
     @Test func opportunisticTLSSkipsVerification() throws {
         let certificate = try SelfSignedCertificate(commonName: "not-the-mx.test")
         let peer = try tlsPeer(certificate)
