@@ -87,12 +87,23 @@ let package = Package(
             path: "Benchmarks/HTTPBench",
             swiftSettings: strict
         ),
+        // The webhook service against a local receiver (Benchmarks/webhooks.sh drives it).
+        .executableTarget(
+            name: "webhook-bench",
+            dependencies: [
+                "Webhooks", "MailQueue",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            path: "Benchmarks/WebhookBench",
+            swiftSettings: strict
+        ),
 
         // Shared fakes and fixtures for the test targets.
         .target(
             name: "MailgateTesting",
             path: "Tests/MailgateTesting",
-            exclude: ["dns_server.py"],
+            exclude: ["dns_server.py", "smtp_peer.py", "webhook_receiver.py"],
             swiftSettings: strict
         ),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
