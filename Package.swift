@@ -99,6 +99,9 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The SQLite queue store alone: accepts and outcomes per second (Benchmarks/run-queue.sh).
+        .executableTarget(name: "queue-bench", dependencies: ["MailQueue"], path: "Benchmarks/QueueBench", swiftSettings: strict),
+
         // Shared fakes and fixtures for the test targets.
         .target(
             name: "MailgateTesting",

@@ -16,8 +16,12 @@ public enum SortableID {
         for index in 0..<10 {
             characters[9 - index] = alphabet[Int((milliseconds >> (5 * UInt64(index))) & 31)]
         }
+        // 80 random bits from two draws (a draw per character would be a system call each).
+        var random = (high: generator.next() as UInt64, low: generator.next() as UInt64)
         for index in 10..<26 {
-            characters[index] = alphabet[Int((generator.next() as UInt8) & 31)]
+            if index == 18 { random.high = random.low }
+            characters[index] = alphabet[Int(random.high & 31)]
+            random.high >>= 5
         }
         return prefix + String(decoding: characters, as: UTF8.self)
     }

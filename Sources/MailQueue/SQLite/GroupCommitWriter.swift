@@ -39,15 +39,16 @@ final class WriteTransaction: @unchecked Sendable {
     func attempt<T>(_ body: (WriteTransaction) throws(SQLiteError) -> T) -> Result<T, SQLiteError> {
         let pendingBefore = pendingRecipients
         do throws(SQLiteError) {
-            try connection.execute("SAVEPOINT operation")
+            try connection.run("SAVEPOINT operation")
             let value = try body(self)
-            try connection.execute("RELEASE operation")
+            try connection.run("RELEASE operation")
             return .success(value)
         } catch {
             pendingRecipients = pendingBefore
             sawEnvironmentalFailure = sawEnvironmentalFailure || error.isEnvironmental
             if connection.isInTransaction {
-                try? connection.execute("ROLLBACK TO operation; RELEASE operation")
+                try? connection.run("ROLLBACK TO operation")
+                try? connection.run("RELEASE operation")
             }
             return .failure(error)
         }
@@ -82,15 +83,20 @@ final class GroupCommitWriter: Sendable {
     private let queue = JobQueue<PendingWrite>()
     private let state: WriterState
     private let thread: DatabaseThread
+    private let checkpointer: Checkpointer
 
-    init(connection: SQLiteConnection, queueLimit: Int, pendingRecipients: Int) {
+    /// Starts the writer thread on `connection`, with a checkpointer on `checkpointConnection`.
+    init(connection: SQLiteConnection, checkpointConnection: SQLiteConnection, queueLimit: Int, pendingRecipients: Int) {
         let state = WriterState()
         let queue = self.queue
+        let checkpointer = Checkpointer(connection: checkpointConnection)
         let transaction = WriteTransaction(connection: connection, queueLimit: queueLimit, pendingRecipients: pendingRecipients)
         self.state = state
+        self.checkpointer = checkpointer
         self.thread = DatabaseThread(name: "mailgate-sqlite-writer") {
-            let loop = WriterLoop(transaction: transaction, state: state)
+            let loop = WriterLoop(transaction: transaction, state: state, checkpointer: checkpointer)
             while let batch = queue.takeAll() { loop.run(batch) }
+            connection.close()
         }
     }
 
@@ -132,6 +138,7 @@ final class GroupCommitWriter: Sendable {
     func close() async {
         queue.close()
         await thread.finished()
+        await checkpointer.close()
     }
 }
 
@@ -160,14 +167,18 @@ private final class WriterState: @unchecked Sendable {
 private final class WriterLoop {
     private let transaction: WriteTransaction
     private let state: WriterState
+    private let checkpointer: Checkpointer
+    private let wal = WALObserver()
     private var connection: SQLiteConnection { transaction.connection }
     private var committedPending: Int
     private var synchronousFull = true
 
-    init(transaction: WriteTransaction, state: WriterState) {
+    init(transaction: WriteTransaction, state: WriterState, checkpointer: Checkpointer) {
         self.transaction = transaction
         self.state = state
+        self.checkpointer = checkpointer
         self.committedPending = transaction.pendingRecipients
+        transaction.connection.observeWAL(wal)
     }
 
     func run(_ batch: [PendingWrite]) {
@@ -216,6 +227,11 @@ private final class WriterLoop {
             return fail(completions, error.storeError)
         }
         committedPending = transaction.pendingRecipients
+        if wal.frames >= Checkpointer.writerFrames {
+            try? connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        } else if wal.frames >= Checkpointer.requestFrames {
+            checkpointer.request()
+        }
         state.committed(operations: completions.count, durable: durable, healthy: !transaction.sawEnvironmentalFailure)
         for completion in completions { completion(nil) }
     }

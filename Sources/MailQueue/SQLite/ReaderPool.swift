@@ -13,6 +13,7 @@ final class ReaderPool: Sendable {
         threads = connections.enumerated().map { index, connection in
             DatabaseThread(name: "mailgate-sqlite-reader-\(index)") {
                 while let job = queue.takeOne() { job(connection) }
+                connection.close()
             }
         }
     }

@@ -51,6 +51,7 @@ enum SQLiteValue: Sendable, Equatable {
 final class SQLiteConnection: @unchecked Sendable {
     private let handle: OpaquePointer
     private var statements: [String: SQLiteStatement] = [:]
+    private var isOpen = true
 
     /// Opens (creating if needed) the database file at `path`.
     init(path: String) throws(SQLiteError) {
@@ -67,7 +68,15 @@ final class SQLiteConnection: @unchecked Sendable {
         sqlite3_extended_result_codes(handle, 1)
     }
 
-    deinit {
+    deinit { close() }
+
+    /// Finalizes the statements and closes the handle; the last connection to
+    /// close checkpoints the WAL into the database and removes it. The thread that
+    /// owns the connection calls this as it stops, so that closing the store is
+    /// deterministic rather than left to whoever drops the last reference.
+    func close() {
+        guard isOpen else { return }
+        isOpen = false
         statements.removeAll()
         sqlite3_close_v2(handle)
     }
@@ -101,6 +110,17 @@ final class SQLiteConnection: @unchecked Sendable {
         try prepared(sql).rows(values, limit: 1, map).first
     }
 
+    /// Replaces SQLite's automatic checkpoints with `observer`, which learns the
+    /// WAL's length in frames after every commit (`sqlite3_wal_hook`). The
+    /// observer must outlive the connection.
+    func observeWAL(_ observer: WALObserver) {
+        sqlite3_wal_hook(handle, { context, _, _, frames in
+            guard let context else { return SQLITE_OK }
+            Unmanaged<WALObserver>.fromOpaque(context).takeUnretainedValue().frames = Int(frames)
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(observer).toOpaque())
+    }
+
     /// True while a transaction is open. SQLite rolls a transaction back by itself
     /// after some errors (SQLITE_FULL, SQLITE_IOERR, …); this tells the writer so.
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
@@ -120,4 +140,9 @@ final class SQLiteConnection: @unchecked Sendable {
         let extended = sqlite3_extended_errcode(handle)
         return SQLiteError(code: extended == 0 ? code : extended, message: String(cString: sqlite3_errmsg(handle)))
     }
+}
+
+/// The WAL's length after the last commit, as `sqlite3_wal_hook` reports it.
+final class WALObserver {
+    var frames = 0
 }
