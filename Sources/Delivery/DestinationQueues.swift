@@ -25,6 +25,14 @@ struct DestinationQueues {
         waiting[job.destination, default: []].append(job)
     }
 
+    /// Puts a job back at the head of its destination's queue (its connection went stale).
+    mutating func enqueueFirst(_ job: DeliveryJob) {
+        if waiting[job.destination] == nil {
+            arrivalOrder.insert(job.destination, at: 0)
+        }
+        waiting[job.destination, default: []].insert(job, at: 0)
+    }
+
     /// Picks a destination for a new connection and reserves the connection, or
     /// returns nil when no waiting destination is below its limit.
     mutating func openConnectionForWaitingWork() -> Destination? {

@@ -157,7 +157,8 @@ final class SMTPDeliverySession: DeliverySession {
 
     var isUsable: Bool { connection.isUsable }
 
-    func deliver(_ job: DeliveryJob) -> [RecipientAttempt] {
+    func deliver(_ job: DeliveryJob) -> [RecipientAttempt]? {
+        let reused = connection.transactionCount > 0
         let envelope = SMTPEnvelope(
             sender: job.content.envelopeFrom,
             recipients: job.recipients.map(\.email),
@@ -171,6 +172,8 @@ final class SMTPDeliverySession: DeliverySession {
                     response: Self.record(outcome.reply, host: hostName), attempted: true)
             }
         } catch {
+            // A cached connection the server dropped while idle: not the message's fault.
+            if reused && error.peerReply == nil { return nil }
             let response = Self.record(error.recordedReply, host: hostName)
             return job.recipients.map {
                 RecipientAttempt(recipientID: $0.recipientID, verdict: RecipientAttempt.verdict(forCode: error.recordedReply.code), response: response, attempted: true)

@@ -20,8 +20,10 @@ public enum SessionOpening {
 
 /// An open SMTP session that carries transactions to one destination.
 public protocol DeliverySession: AnyObject {
-    /// Sends one job and returns an attempt for each of its recipients.
-    func deliver(_ job: DeliveryJob) -> [RecipientAttempt]
+    /// Sends one job and returns an attempt for each of its recipients, or nil when
+    /// a reused connection turned out stale before anything was decided: the job
+    /// then goes again on a new connection.
+    func deliver(_ job: DeliveryJob) -> [RecipientAttempt]?
     /// False once the session cannot carry another transaction.
     var isUsable: Bool { get }
     func close()
@@ -139,15 +141,20 @@ final class SenderPool: @unchecked Sendable {
             }
         case .opened(let session):
             var job: DeliveryJob? = first
+            var stale: DeliveryJob?
             while let current = job {
                 let started = ContinuousClock.now
-                let attempts = session.deliver(current)
+                guard let attempts = session.deliver(current) else {
+                    stale = current
+                    break
+                }
                 transactionDuration.record(duration: ContinuousClock.now - started)
                 onAttempts(current, attempts)
                 job = session.isUsable ? nextJobOnOpenConnection(to: destination) : nil
             }
             session.close()
             condition.lock()
+            if let stale { queues.enqueueFirst(stale) }
             queues.connectionClosed(to: destination)
             condition.broadcast()
             condition.unlock()
