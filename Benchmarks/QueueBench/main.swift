@@ -93,6 +93,32 @@ func acceptPhase(_ store: SQLiteQueueStore, options: Options) async throws {
     print("  \(commits) commits (\(synced) synced), \(format(accepted / Double(max(commits, 1)), 1)) messages per commit, \(format(Double(synced) / accepted, 4)) WAL fsyncs per message")
 }
 
+/// Lease bookkeeping alone: workers claim 100 recipients and release them again,
+/// `rounds` times each. These commits are not synced (see `GroupCommitWriter`).
+func leasePhase(_ store: SQLiteQueueStore, options: Options, rounds: Int = 200) async throws {
+    let before = store.writeStatistics
+    let start = ContinuousClock.now
+    let claimed = try await withThrowingTaskGroup(of: Int.self) { group in
+        for worker in 0..<options.workers {
+            group.addTask {
+                var count = 0
+                for _ in 0..<rounds {
+                    let claimed = try await store.claimDueRecipients(owner: "lease-\(worker)", now: Date(), limit: 100, lease: .seconds(60))
+                    try await store.releaseRecipients(owner: "lease-\(worker)", recipientIDs: claimed.map(\.recipientID))
+                    count += claimed.count
+                }
+                return count
+            }
+        }
+        return try await group.reduce(0, +)
+    }
+    let seconds = (ContinuousClock.now - start).seconds
+    let after = store.writeStatistics
+    let calls = Double(options.workers * rounds * 2)
+    print("leases: \(Int(calls)) claim/release calls (\(claimed) recipients) by \(options.workers) workers in \(format(seconds, 2)) s")
+    print("  \(format(calls / seconds)) calls/s, \(after.commits - before.commits) commits (\(after.durableCommits - before.durableCommits) synced)")
+}
+
 func deliveryPhase(_ store: SQLiteQueueStore, options: Options) async throws {
     let before = store.writeStatistics
     let cpuBefore = processCPUSeconds()
@@ -131,6 +157,7 @@ let store = try SQLiteQueueStore(directory: directory, queueLimit: .max)
 try await acceptPhase(store, options: options)
 let statistics = try await store.statistics(now: Date())
 print("  queue now holds \(statistics.recipientsByStatus[.queued] ?? 0) queued recipients")
+try await leasePhase(store, options: options)
 try await deliveryPhase(store, options: options)
 await store.close()
 if options.directory == nil { try? FileManager.default.removeItem(atPath: directory) }

@@ -47,8 +47,8 @@ final class WriteTransaction: @unchecked Sendable {
             pendingRecipients = pendingBefore
             sawEnvironmentalFailure = sawEnvironmentalFailure || error.isEnvironmental
             if connection.isInTransaction {
-                try? connection.run("ROLLBACK TO operation")
-                try? connection.run("RELEASE operation")
+                _ = try? connection.run("ROLLBACK TO operation")
+                _ = try? connection.run("RELEASE operation")
             }
             return .failure(error)
         }
