@@ -58,16 +58,19 @@ struct ReceiverQueues {
     /// An event already held or in flight (offered again after its lease ran out) is skipped.
     mutating func admit(_ events: [PendingWebhook], now: ContinuousClock.Instant) -> [PendingWebhook] {
         var letGo: [PendingWebhook] = []
+        var congested: [String: Bool] = [:]
         for event in events where outstandingEvents[event.eventID] == nil {
             let key = Self.receiverKey(event.webhookURL)
-            var receiver = receivers[key, default: Receiver()]
-            if receiver.outstanding >= limits.maxInFlightPerReceiver,
-               receiver.isCongested(now: now, slowAfter: limits.slowAfter) {
-                letGo.append(event)
-                continue
+            if let receiver = receivers[key], receiver.outstanding >= limits.maxInFlightPerReceiver {
+                let isCongested = congested[key] ?? receiver.isCongested(now: now, slowAfter: limits.slowAfter)
+                congested[key] = isCongested
+                if isCongested {
+                    letGo.append(event)
+                    continue
+                }
             }
-            receiver.held.append(Held(event: event, claimedAt: now))
-            receivers[key] = receiver
+            // Mutated in place through the subscript: copying a receiver out would copy its queue.
+            receivers[key, default: Receiver()].held.append(Held(event: event, claimedAt: now))
             outstandingEvents[event.eventID] = (key, event)
         }
         return letGo
@@ -77,19 +80,24 @@ struct ReceiverQueues {
     mutating func takeReady(now: ContinuousClock.Instant) -> [PendingWebhook] {
         var ready: [PendingWebhook] = []
         for key in Array(receivers.keys) where inFlightCount < limits.maxInFlight {
-            guard var receiver = receivers[key], !receiver.held.isEmpty else { continue }
-            let room = min(limits.maxInFlightPerReceiver - receiver.inFlight.count, limits.maxInFlight - inFlightCount)
-            guard room > 0 else { continue }
-            let taken = receiver.held.prefix(room)
-            receiver.held.removeFirst(taken.count)
-            for held in taken {
-                receiver.inFlight[held.event.eventID] = now
-                ready.append(held.event)
-            }
-            inFlightCount += taken.count
-            receivers[key] = receiver
+            let free = limits.maxInFlight - inFlightCount
+            inFlightCount += Self.start(upTo: free, of: &receivers[key, default: Receiver()], limits: limits, now: now, into: &ready)
         }
         return ready
+    }
+
+    /// Moves up to `free` of one receiver's held events into flight; returns how many.
+    private static func start(
+        upTo free: Int, of receiver: inout Receiver, limits: Limits, now: ContinuousClock.Instant, into ready: inout [PendingWebhook]
+    ) -> Int {
+        let room = min(limits.maxInFlightPerReceiver - receiver.inFlight.count, free, receiver.held.count)
+        guard room > 0 else { return 0 }
+        for held in receiver.held.prefix(room) {
+            receiver.inFlight[held.event.eventID] = now
+            ready.append(held.event)
+        }
+        receiver.held.removeFirst(room)
+        return room
     }
 
     /// Ends a POST; returns its event (nil for an id not in flight).
@@ -107,19 +115,20 @@ struct ReceiverQueues {
     mutating func shed(now: ContinuousClock.Instant) -> [PendingWebhook] {
         var letGo: [PendingWebhook] = []
         for key in Array(receivers.keys) {
-            guard var receiver = receivers[key], !receiver.held.isEmpty else { continue }
-            var kept = receiver.held.filter { now - $0.claimedAt <= limits.holdLimit }
+            guard let receiver = receivers[key], !receiver.held.isEmpty else { continue }
+            // Held events are in claim order: those past the hold limit are a prefix.
+            let firstFresh = receiver.held.firstIndex { now - $0.claimedAt <= limits.holdLimit } ?? receiver.held.count
+            var keep = receiver.held.count - firstFresh
             if receiver.isCongested(now: now, slowAfter: limits.slowAfter) {
-                kept = Array(kept.prefix(max(0, limits.maxInFlightPerReceiver - receiver.inFlight.count)))
+                keep = min(keep, max(0, limits.maxInFlightPerReceiver - receiver.inFlight.count))
             }
+            let kept = firstFresh..<(firstFresh + keep)
             guard kept.count < receiver.held.count else { continue }
-            let keptIDs = Set(kept.map(\.event.eventID))
-            for held in receiver.held where !keptIDs.contains(held.event.eventID) {
+            for (index, held) in receiver.held.enumerated() where !kept.contains(index) {
                 letGo.append(held.event)
                 outstandingEvents[held.event.eventID] = nil
             }
-            receiver.held = kept
-            receivers[key] = receiver
+            receivers[key]?.held = Array(receiver.held[kept])
             removeIfIdle(key)
         }
         return letGo
@@ -129,13 +138,11 @@ struct ReceiverQueues {
     mutating func releaseHeld() -> [PendingWebhook] {
         var letGo: [PendingWebhook] = []
         for key in Array(receivers.keys) {
-            guard var receiver = receivers[key] else { continue }
-            for held in receiver.held {
+            for held in receivers[key]?.held ?? [] {
                 letGo.append(held.event)
                 outstandingEvents[held.event.eventID] = nil
             }
-            receiver.held = []
-            receivers[key] = receiver
+            receivers[key]?.held = []
             removeIfIdle(key)
         }
         return letGo

@@ -3,9 +3,10 @@ import Logging
 import MailQueue
 
 /// The webhook service's loop, owned by the task that runs it: claim due events,
-/// post them, turn outcomes into results, record the results in batches. It sleeps
-/// on its mailbox between rounds, until an outcome arrives, `wake()` is called, the
-/// next event is due, or the poll interval passes.
+/// post them, turn outcomes into results, write the results in batches. It sleeps
+/// on its mailbox between rounds, until an outcome arrives, a results write ends,
+/// `wake()` is called, the next event is due, or the poll interval passes. It
+/// awaits the store only to claim; results are written in the background.
 final class WebhookDrain {
     private enum Phase {
         case running
@@ -15,6 +16,10 @@ final class WebhookDrain {
 
     /// The shortest sleep after a claim found nothing, however due the store says events are.
     private static let idleFloor = Duration.milliseconds(50)
+    /// Writes of the last results at stop, at most (the store may be failing), and
+    /// how long to wait for a write that was under way.
+    private static let finalWriteAttempts = 3
+    private static let finalWriteLimit = Duration.seconds(5)
 
     private let store: any QueueStore
     private let client: WebhookClient
@@ -26,10 +31,9 @@ final class WebhookDrain {
     /// Below this much room, claiming waits for POSTs to end (fewer, larger claims).
     private let minimumClaim: Int
     private var queues: ReceiverQueues
+    private var results = PendingResults()
     private var phase = Phase.running
     private var nextClaimAt = ContinuousClock.now
-    /// Results not yet recorded (a failed write is tried again before claiming more).
-    private var unrecorded: [WebhookPostResult] = []
 
     init(
         store: any QueueStore, client: WebhookClient, mailbox: WebhookMailbox,
@@ -56,9 +60,8 @@ final class WebhookDrain {
     /// Runs rounds until stopped and the POSTs in flight have ended (or their time is up).
     func run() async {
         while true {
-            let mail = await mailbox.next(until: wakeUpTime())
-            take(mail)
-            await record()
+            take(await mailbox.next(until: wakeUpTime()))
+            writeResults()
             if case .draining(let deadline) = phase {
                 if queues.inFlightCount == 0 || ContinuousClock.now >= deadline { return }
                 continue
@@ -69,26 +72,41 @@ final class WebhookDrain {
         }
     }
 
-    /// After the client has shut down: records the outcomes of the POSTs it cut off.
+    /// After the client has shut down (every outcome is in the mailbox): writes the
+    /// results still pending, the cut-off POSTs' among them.
     func finish() async {
         take(mailbox.takeAll())
-        await record()
-        if !unrecorded.isEmpty {
-            logger.error("webhook results left unrecorded at stop; their events will be posted again", metadata: [
-                "count": "\(unrecorded.count)",
+        let deadline = ContinuousClock.now + Self.finalWriteLimit
+        while results.isWriting, ContinuousClock.now < deadline {
+            take(await mailbox.next(until: deadline))
+        }
+        for _ in 0..<Self.finalWriteAttempts where !results.isWriting {
+            guard let batch = results.startBatch(now: .now, ignoringPause: true) else { break }
+            let stored = await write(batch)
+            results.batchFinished(stored: stored, now: .now)
+        }
+        if !results.isEmpty {
+            logger.error("webhook results left unwritten at stop; their events will be posted again", metadata: [
+                "count": "\(results.count)",
             ])
         }
     }
 
     private func wakeUpTime() -> ContinuousClock.Instant {
         let now = ContinuousClock.now
+        var wakeUp = now + configuration.pollInterval
+        if let paused = results.pausedUntil { wakeUp = min(wakeUp, paused) }
         switch phase {
         case .draining(let deadline):
-            return min(deadline, now + configuration.pollInterval)
+            return min(wakeUp, deadline)
         case .running:
-            let canClaim = unrecorded.isEmpty && (queues.claimLimit >= minimumClaim || queues.outstandingCount == 0)
-            return canClaim ? min(nextClaimAt, now + configuration.pollInterval) : now + configuration.pollInterval
+            return canClaim ? min(wakeUp, nextClaimAt) : wakeUp
         }
+    }
+
+    private var canClaim: Bool {
+        let limit = queues.claimLimit
+        return !results.isFailing && (limit >= minimumClaim || (limit > 0 && queues.outstandingCount == 0))
     }
 
     private func take(_ mail: WebhookMailbox.Mail) {
@@ -96,10 +114,9 @@ final class WebhookDrain {
             guard let event = queues.finish(eventID: eventID) else { continue }
             judge(outcome, of: event)
         }
+        if let stored = mail.resultsStored { results.batchFinished(stored: stored, now: .now) }
         if mail.woken { nextClaimAt = .now }
-        if let deadline = mail.stopDeadline {
-            beginDraining(deadline: deadline)
-        }
+        if let deadline = mail.stopDeadline { beginDraining(deadline: deadline) }
     }
 
     private func beginDraining(deadline: ContinuousClock.Instant) {
@@ -111,12 +128,27 @@ final class WebhookDrain {
         phase = .draining(deadline: deadline)
     }
 
-    /// Turns one POST's outcome into a result to record, a metric and a log line.
+    /// Turns one POST's outcome into a result to write, a metric and a log line.
     private func judge(_ outcome: WebhookPostOutcome, of event: PendingWebhook) {
         let now = Date()
         let verdict = policy.verdict(on: outcome, postAttempts: event.postAttempts, now: now)
-        unrecorded.append(WebhookPostResult(eventID: event.eventID, kind: verdict.kind, postedAt: now))
+        results.add(WebhookPostResult(eventID: event.eventID, kind: verdict.kind, postedAt: now))
         counters.count(verdict)
+        if case .retry(let date, _) = verdict {
+            nextClaimAt = min(nextClaimAt, .now + .seconds(max(0, date.timeIntervalSince(now))))
+        }
+        log(verdict, of: event)
+    }
+
+    /// One line per POST: debug when delivered, info when retried, warning when dropped.
+    /// The event's URL shows only as its receiver (a path or query can hold a token).
+    private func log(_ verdict: WebhookVerdict, of event: PendingWebhook) {
+        let level: Logger.Level = switch verdict {
+        case .delivered: .debug
+        case .retry: .info
+        case .dropped: .warning
+        }
+        guard logger.logLevel <= level else { return }
         var metadata: Logger.Metadata = [
             "event_id": "\(event.eventID)", "message_id": "\(event.messageID)",
             "receiver": "\(ReceiverQueues.receiverKey(event.webhookURL))", "attempt": "\(event.postAttempts + 1)",
@@ -124,45 +156,54 @@ final class WebhookDrain {
         switch verdict {
         case .delivered(let status):
             metadata["status"] = "\(status)"
-            logger.debug("webhook delivered", metadata: metadata)
+            logger.log(level: level, "webhook delivered", metadata: metadata)
         case .retry(let date, let reason):
             metadata["reason"] = "\(reason)"
             metadata["next_attempt_at"] = "\(date)"
-            logger.info("webhook POST failed; will retry", metadata: metadata)
-            let wait = Duration.seconds(max(0, date.timeIntervalSinceNow))
-            nextClaimAt = min(nextClaimAt, .now + wait)
+            logger.log(level: level, "webhook POST failed; will retry", metadata: metadata)
         case .dropped(let reason):
             metadata["reason"] = "\(reason)"
-            logger.warning("webhook event dropped", metadata: metadata)
+            logger.log(level: level, "webhook event dropped", metadata: metadata)
         }
     }
 
-    private func record() async {
-        guard !unrecorded.isEmpty else { return }
+    /// Starts writing the waiting results in the background; the mailbox says when it ended.
+    private func writeResults() {
+        guard let batch = results.startBatch(now: .now) else { return }
+        Self.startWriting(batch, to: store, owner: configuration.owner, logger: logger, mailbox: mailbox)
+    }
+
+    private static func startWriting(
+        _ batch: [WebhookPostResult], to store: any QueueStore, owner: String, logger: Logger, mailbox: WebhookMailbox
+    ) {
+        Task {
+            let stored = await WebhookDrain.write(batch, to: store, owner: owner, logger: logger)
+            mailbox.resultsWritten(stored: stored)
+        }
+    }
+
+    private func write(_ batch: [WebhookPostResult]) async -> Bool {
+        await Self.write(batch, to: store, owner: configuration.owner, logger: logger)
+    }
+
+    private static func write(_ batch: [WebhookPostResult], to store: any QueueStore, owner: String, logger: Logger) async -> Bool {
         do {
-            try await store.recordWebhookResults(unrecorded, owner: configuration.owner)
-            unrecorded.removeAll(keepingCapacity: true)
+            try await store.recordWebhookResults(batch, owner: owner)
+            return true
         } catch {
-            logger.error("recording webhook results failed; trying again", metadata: [
-                "count": "\(unrecorded.count)", "error": "\(error)",
-            ])
+            logger.error("writing webhook results failed; trying again", metadata: ["count": "\(batch.count)", "error": "\(error)"])
+            return false
         }
     }
 
     private func claimIfDue() async {
         let now = ContinuousClock.now
+        guard canClaim, now >= nextClaimAt else { return }
         let limit = queues.claimLimit
-        guard unrecorded.isEmpty, now >= nextClaimAt,
-              limit >= minimumClaim || (limit > 0 && queues.outstandingCount == 0) else { return }
         do {
-            let events = try await store.claimDueWebhooks(
-                owner: configuration.owner, now: Date(), limit: limit, lease: configuration.lease)
+            let events = try await store.claimDueWebhooks(owner: configuration.owner, now: Date(), limit: limit, lease: configuration.lease)
             letGo(queues.admit(events, now: .now), why: "their receiver is congested")
-            if events.count >= limit {
-                nextClaimAt = .now
-            } else {
-                nextClaimAt = await nextDueTime(after: now)
-            }
+            nextClaimAt = events.count >= limit ? .now : await nextDueTime(after: now)
         } catch {
             logger.error("claiming due webhook events failed", metadata: ["error": "\(error)"])
             nextClaimAt = now + configuration.pollInterval
@@ -174,8 +215,7 @@ final class WebhookDrain {
     private func nextDueTime(after now: ContinuousClock.Instant) async -> ContinuousClock.Instant {
         let latest = now + configuration.pollInterval
         guard let due = try? await store.nextWebhookDue() else { return latest }
-        let wait = Duration.seconds(max(0, due.timeIntervalSinceNow))
-        return min(latest, now + max(Self.idleFloor, wait))
+        return min(latest, now + max(Self.idleFloor, .seconds(max(0, due.timeIntervalSinceNow))))
     }
 
     private func post(_ events: [PendingWebhook]) {

@@ -2,28 +2,37 @@ import Dispatch
 import Foundation
 
 /// What reaches the webhook service's loop from elsewhere: POST outcomes from the
-/// client's thread, `wake()` from the delivery side, and the stop request. Posting
-/// never blocks; the loop takes everything at once, or sleeps until something
-/// comes or its deadline passes (a Dispatch timer, so no task sleeps and no
-/// thread of the cooperative pool waits).
+/// client's thread, the end of a results write, `wake()` from the delivery side,
+/// and the stop request. Posting never blocks; the loop takes everything at once,
+/// or sleeps until something comes or its deadline passes (a Dispatch timer, so no
+/// task sleeps and no thread of the cooperative pool waits).
 final class WebhookMailbox: @unchecked Sendable {
     struct Mail {
         var outcomes: [(eventID: String, outcome: WebhookPostOutcome)] = []
+        /// Whether the results write that just ended stored its batch.
+        var resultsStored: Bool?
         var woken = false
         /// The end of the grace period, once a stop was asked for.
         var stopDeadline: ContinuousClock.Instant?
 
-        var isEmpty: Bool { outcomes.isEmpty && !woken && stopDeadline == nil }
+        var isEmpty: Bool { outcomes.isEmpty && resultsStored == nil && !woken && stopDeadline == nil }
     }
 
     private let lock = NSLock()
     private var mail = Mail()
     private var waiter: CheckedContinuation<Mail, Never>?
-    /// Tells a timer whether the wait it was set for is still the current one.
-    private var waitGeneration = 0
+    private var waiterDeadline = ContinuousClock.now
+    /// When the one pending timer fires, if one is pending. A wait whose deadline is
+    /// later reuses it (it re-arms when it fires early), so the loop's many short
+    /// waits cost a timer only now and then.
+    private var armedFor: ContinuousClock.Instant?
 
     func deliver(eventID: String, outcome: WebhookPostOutcome) {
         resume { $0.outcomes.append((eventID, outcome)) }
+    }
+
+    func resultsWritten(stored: Bool) {
+        resume { $0.resultsStored = stored }
     }
 
     func wake() {
@@ -54,15 +63,41 @@ final class WebhookMailbox: @unchecked Sendable {
                 return
             }
             waiter = continuation
-            waitGeneration += 1
-            let generation = waitGeneration
+            waiterDeadline = deadline
+            let arm = armedFor.map { $0 > deadline } ?? true
+            if arm { armedFor = deadline }
             lock.unlock()
-            let delay = ContinuousClock.now.duration(to: deadline).components
-            let nanoseconds = Int(delay.seconds) * 1_000_000_000 + Int(delay.attoseconds / 1_000_000_000)
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(max(0, nanoseconds))) { [self] in
-                expire(generation)
-            }
+            if arm { armTimer(for: deadline) }
         }
+    }
+
+    private func armTimer(for deadline: ContinuousClock.Instant) {
+        let delay = ContinuousClock.now.duration(to: deadline).components
+        let nanoseconds = Int(delay.seconds) * 1_000_000_000 + Int(delay.attoseconds / 1_000_000_000)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(max(0, nanoseconds))) { [self] in
+            timerFired(deadline)
+        }
+    }
+
+    /// Resumes a waiter whose deadline has passed; re-arms for one still waiting.
+    private func timerFired(_ deadline: ContinuousClock.Instant) {
+        lock.lock()
+        if armedFor == deadline { armedFor = nil }
+        guard let waiting = waiter else {
+            lock.unlock()
+            return
+        }
+        if waiterDeadline <= ContinuousClock.now {
+            waiter = nil
+            lock.unlock()
+            waiting.resume(returning: Mail())
+            return
+        }
+        let rearm = armedFor == nil
+        if rearm { armedFor = waiterDeadline }
+        let next = waiterDeadline
+        lock.unlock()
+        if rearm { armTimer(for: next) }
     }
 
     private func resume(_ change: (inout Mail) -> Void) {
@@ -73,17 +108,6 @@ final class WebhookMailbox: @unchecked Sendable {
         let taken = waiting == nil ? nil : takeLocked()
         lock.unlock()
         if let waiting, let taken { waiting.resume(returning: taken) }
-    }
-
-    private func expire(_ generation: Int) {
-        lock.lock()
-        guard generation == waitGeneration, let waiting = waiter else {
-            lock.unlock()
-            return
-        }
-        waiter = nil
-        lock.unlock()
-        waiting.resume(returning: Mail())
     }
 
     private func takeLocked() -> Mail {
