@@ -38,6 +38,17 @@ struct HTTPHeadScanner: Sendable {
         var headStart = phase == .leadingLines ? input.count : 0
         var index = 0
         while index < input.count {
+            if phase == .rest, !afterCR {
+                // Most bytes of a head are ordinary: skip them without the per-byte state machine.
+                let start = index
+                let stop = min(input.count, index + (maxHeadBytes - scanned))
+                while index < stop, input[index] > HTTPSyntax.cr { index += 1 }
+                if index > start {
+                    scanned += index - start
+                    atLineStart = false
+                    if index == input.count { break }
+                }
+            }
             let byte = input[index]
             scanned += 1
             if scanned > maxHeadBytes { return .failure(.headTooLarge) }
