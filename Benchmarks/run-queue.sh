@@ -6,8 +6,10 @@
 #
 #   Benchmarks/run-queue.sh [--messages 100000] [--tasks 64] [--workers 4] [--dir DIR]
 #
-# DIR defaults to a fresh directory under $TMPDIR on the real disk; the numbers
-# depend on that disk's fsync latency (see README's figures for this machine).
+# DIR defaults to a fresh directory under $TMPDIR on the real disk: the figures
+# depend on its fsync latency (a DIR under /dev/shm shows the CPU-bound ceiling).
+# `--workers 0` skips the lease and delivery phases; run it under
+# `strace -f -c -e trace=fdatasync,fsync` to count every sync, checkpoints included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scratch="${SCRATCH_PATH:-.build-queue-release}"
