@@ -111,3 +111,43 @@ import Testing
         #expect(ReceiverQueues.receiverKey(url) == key)
     }
 }
+
+/// Results on their way to the store: one batch at a time, failures first in line again.
+@Suite struct PendingResultsTests {
+    static func result(_ id: String) -> WebhookPostResult {
+        WebhookPostResult(eventID: id, kind: .delivered, postedAt: Date(timeIntervalSince1970: 0))
+    }
+
+    @Test func writesOneBatchAtATime() {
+        var results = PendingResults()
+        let now = ContinuousClock.now
+        #expect(results.startBatch(now: now) == nil)
+        results.add(Self.result("a"))
+        results.add(Self.result("b"))
+        #expect(results.startBatch(now: now)?.map(\.eventID) == ["a", "b"])
+        results.add(Self.result("c"))
+        #expect(results.startBatch(now: now) == nil)
+        #expect(results.count == 3)
+        results.batchFinished(stored: true, now: now)
+        #expect(results.startBatch(now: now)?.map(\.eventID) == ["c"])
+        results.batchFinished(stored: true, now: now)
+        #expect(results.isEmpty)
+    }
+
+    @Test func pausesAfterAFailureAndWritesTheFailedBatchFirst() {
+        var results = PendingResults()
+        let now = ContinuousClock.now
+        results.add(Self.result("a"))
+        _ = results.startBatch(now: now)
+        results.add(Self.result("b"))
+        results.batchFinished(stored: false, now: now)
+        #expect(results.isFailing)
+        #expect(results.startBatch(now: now) == nil)
+        #expect(results.startBatch(now: now, ignoringPause: true)?.map(\.eventID) == ["a", "b"])
+        results.batchFinished(stored: false, now: now)
+        #expect(results.startBatch(now: now + PendingResults.retryPause)?.map(\.eventID) == ["a", "b"])
+        results.batchFinished(stored: true, now: now)
+        #expect(!results.isFailing)
+        #expect(results.isEmpty)
+    }
+}
