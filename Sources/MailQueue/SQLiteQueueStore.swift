@@ -57,6 +57,10 @@ public final class SQLiteQueueStore: QueueStore {
         let path = base.appendingPathComponent(Self.databaseFileName).path
         let writeConnection = try Self.openWriteConnection(path: path)
         try QueueSchema.migrate(writeConnection)
+        // A new data directory and database file must outlive a power cut too:
+        // SQLite syncs the directory only for the WAL it creates.
+        DirectoryLock.sync(directory: directory)
+        DirectoryLock.sync(directory: base.deletingLastPathComponent().path)
         let pending = try Self.prepareForWork(writeConnection, clearingLeases: mode == .gateway, now: Date())
         var readConnections: [SQLiteConnection] = []
         for _ in 0..<max(1, readerCount) {

@@ -38,6 +38,14 @@ final class DirectoryLock: @unchecked Sendable {
         descriptor = -1
     }
 
+    /// fsyncs a directory, making the entries created in it durable.
+    static func sync(directory: String) {
+        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = fsync(descriptor)
+        close(descriptor)
+    }
+
     private static func writePID(_ descriptor: Int32) {
         let text = Array("\(getpid())\n".utf8)
         _ = ftruncate(descriptor, 0)
