@@ -58,15 +58,26 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     /// space), so that whatever a handler sets, the response stays well formed and
     /// no header can be injected.
     public mutating func add(name: String, value: String) {
+        if fields.isEmpty { fields.reserveCapacity(4) }
         let nameStart = storage.count
-        for byte in name.utf8 { storage.append(HTTPSyntax.isTokenByte(byte) ? byte : 0x2D) }
+        appendSanitized(name.utf8, keeping: HTTPSyntax.isTokenByte, replacement: 0x2D)
         if storage.count == nameStart { storage.append(0x2D) }
         let valueStart = storage.count
-        for byte in value.utf8 { storage.append(HTTPSyntax.isFieldValueByte(byte) ? byte : HTTPSyntax.space) }
+        appendSanitized(value.utf8, keeping: HTTPSyntax.isFieldValueByte, replacement: HTTPSyntax.space)
         fields.append(Field(
             nameStart: Int32(nameStart), nameCount: Int32(valueStart - nameStart),
             valueStart: Int32(valueStart), valueCount: Int32(storage.count - valueStart)
         ))
+    }
+
+    /// Appends `bytes`, replacing those `keeping` refuses; the common all-valid
+    /// case is one bulk copy.
+    private mutating func appendSanitized(_ bytes: String.UTF8View, keeping: (UInt8) -> Bool, replacement: UInt8) {
+        if bytes.allSatisfy(keeping) {
+            storage.append(contentsOf: bytes)
+        } else {
+            for byte in bytes { storage.append(keeping(byte) ? byte : replacement) }
+        }
     }
 
     /// Removes every field `name` and appends one with `value`.
