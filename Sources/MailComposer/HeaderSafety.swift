@@ -11,6 +11,9 @@ public enum HeaderError: Error, Sendable, Equatable, CustomStringConvertible {
     case controlCharacter
     /// An ASCII word too long to fit on one 998-octet line (RFC 5322 §2.1.1).
     case wordTooLong(octets: Int)
+    /// A field that may appear only once (RFC 5322 §3.6) given twice, or
+    /// also set by the request's own `subject` or `reply_to`.
+    case repeatedField
 
     public var message: String {
         switch self {
@@ -21,6 +24,7 @@ public enum HeaderError: Error, Sendable, Equatable, CustomStringConvertible {
         case .lineBreak: "the value contains a line break (CR or LF) or a NUL byte"
         case .controlCharacter: "the value contains a control character"
         case .wordTooLong(let octets): "the value has a \(octets)-octet word without white space; it cannot be folded under 998 octets a line"
+        case .repeatedField: "this header may appear only once, and the message already has it (from subject, reply_to or another header)"
         }
     }
 
@@ -50,11 +54,43 @@ public enum HeaderSafety {
         ControlScan.scan(text.utf8, allowTab: true) == .lineBreak
     }
 
+    /// Fields RFC 5322 §3.6 allows once that a caller may still give.
+    static let singleFieldNames = ["Subject", "Reply-To", "Sender", "In-Reply-To", "References"]
+
     /// True for the fields callers may not set (see `reservedFieldNames`).
     public static func isReservedFieldName(_ name: String) -> Bool {
         let utf8 = name.utf8
         if utf8.count >= 8 && equalsIgnoringCase(utf8.prefix(8), "content-".utf8) { return true }
         return reservedFieldNames.contains { equalsIgnoringCase(utf8, $0.utf8) }
+    }
+
+    /// Checks caller headers as a whole and returns every problem, in order:
+    /// each header as `checkExtraHeader` checks it, and no once-only field
+    /// (`Subject`, `Reply-To`, `Sender`, `In-Reply-To`, `References`) twice,
+    /// counting the Subject and Reply-To the draft writes itself. The API
+    /// reports each on `headers.<name>`; `compose` throws the first.
+    public static func problems(
+        in fields: [HeaderField], hasSubject: Bool, hasReplyTo: Bool
+    ) -> [(name: String, error: HeaderError)] {
+        var problems: [(name: String, error: HeaderError)] = []
+        var seen: [String] = []
+        if hasSubject { seen.append("Subject") }
+        if hasReplyTo { seen.append("Reply-To") }
+        for field in fields {
+            do {
+                try checkExtraHeader(name: field.name, value: field.value)
+            } catch {
+                problems.append((field.name, error))
+                continue
+            }
+            guard let single = singleFieldNames.first(where: { equalsIgnoringCase($0.utf8, field.name.utf8) }) else { continue }
+            if seen.contains(single) {
+                problems.append((field.name, .repeatedField))
+            } else {
+                seen.append(single)
+            }
+        }
+        return problems
     }
 
     private static func equalsIgnoringCase(_ left: some Collection<UInt8>, _ right: some Collection<UInt8>) -> Bool {

@@ -72,12 +72,9 @@ public enum MessageComposer {
         if let subject = draft.subject {
             do { try HeaderSafety.checkText(subject) } catch { throw .subject(error) }
         }
-        for field in draft.headers {
-            do {
-                try HeaderSafety.checkExtraHeader(name: field.name, value: field.value)
-            } catch {
-                throw .header(name: field.name, error)
-            }
+        if !draft.headers.isEmpty,
+           let first = HeaderSafety.problems(in: draft.headers, hasSubject: draft.subject != nil, hasReplyTo: !draft.replyTo.isEmpty).first {
+            throw .header(name: first.name, first.error)
         }
     }
 
@@ -110,7 +107,7 @@ public enum MessageComposer {
         writer.writeField("MIME-Version", value: "1.0")
         for field in draft.headers {
             writer.beginField(field.name)
-            writer.appendText(field.value, form: .forHeaderValue(field.value))
+            if !field.value.isEmpty { writer.appendText(field.value, form: .forHeaderValue(field.value)) }
             writer.endField()
         }
     }

@@ -151,6 +151,16 @@ import Testing
         headerDraft.headers = [HeaderField(name: "content-type", value: "text/html")]
         #expect(throws: CompositionError.header(name: "content-type", .reservedName("content-type"))) { try Fixture.compose(headerDraft) }
 
+        headerDraft.headers = [HeaderField(name: "subject", value: "second subject")]
+        #expect(throws: CompositionError.header(name: "subject", .repeatedField)) { try Fixture.compose(headerDraft) }
+        headerDraft.headers = [HeaderField(name: "In-Reply-To", value: "<a@b>"), HeaderField(name: "in-reply-to", value: "<c@d>")]
+        #expect(throws: CompositionError.header(name: "in-reply-to", .repeatedField)) { try Fixture.compose(headerDraft) }
+        headerDraft.subject = nil
+        headerDraft.headers = [HeaderField(name: "Subject", value: "from the headers"), HeaderField(name: "Reply-To", value: "r@example.com")]
+        let parsed = try PythonEmailParser.parse(try Fixture.compose(headerDraft).bytes)
+        #expect(parsed.subject == "from the headers")
+        #expect(parsed.replyTo == [ParsedAddress(name: "", username: "r", domain: "example.com")])
+
         var attachmentDraft = Fixture.draft()
         attachmentDraft.attachments = [MessageAttachment(filename: "a.txt\r\nX: y", contentType: "text/plain", content: [1])]
         #expect(throws: CompositionError.attachment(index: 0, .filenameLineBreak)) { try Fixture.compose(attachmentDraft) }
@@ -195,6 +205,21 @@ import Testing
             #expect(leaves[1].contentBytes == Array(("<p>" + text + "</p>").withCRLF.utf8))
             #expect(result.root.allDefects.isEmpty)
         }
+    }
+
+    /// Text that holds the very delimiter line this message will use (learnt
+    /// from a first composition with the same seed) is sent quoted-printable,
+    /// so the part still parses whole.
+    @Test func contentCannotHoldTheBoundary() throws {
+        let probe = try Fixture.compose(Fixture.draft(text: "x", html: "<p>x</p>"), seed: 99)
+        let boundaryLine = try #require(MessageLines(probe.bytes).lines.map(MessageLines.text).first { $0.hasPrefix("--=_") })
+        let hostile = "before\n" + boundaryLine + "\n" + boundaryLine + "--\nafter\n"
+        let message = try Fixture.compose(Fixture.draft(text: hostile, html: "<p>x</p>"), seed: 99)
+        #expect(MessageLines(message.bytes).lines.map(MessageLines.text).filter { $0.hasPrefix(boundaryLine) }.count == 3)
+        let parsed = try PythonEmailParser.parse(message.bytes)
+        #expect(parsed.leaves.count == 2)
+        #expect(parsed.leaves.first?.contentBytes == Array(hostile.withCRLF.utf8))
+        #expect(parsed.root.allDefects.isEmpty)
     }
 
     @Test func singlePartBodyEndsWithOneLineEnd() throws {

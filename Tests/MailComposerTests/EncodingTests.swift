@@ -84,6 +84,54 @@ print(json.dumps([base64.b64encode(quopri.decodestring(t.encode())).decode() for
         #expect(decoded.map { Array(Data(base64Encoded: $0)!) } == texts.map { Array($0.withCRLF.utf8) })
     }
 
+    /// The encoder copies runs of plain bytes in bulk; a byte-at-a-time
+    /// encoding of the same rules must give the same output.
+    @Test func quotedPrintableMatchesByteAtATimeReference() {
+        var generator = SeededGenerator(seed: 2045)
+        let alphabet: [UInt8] = Array("a .=\t\r\n-".utf8) + [0xC3, 0xA4, 0x00]
+        for _ in 0..<2000 {
+            let length = Int.random(in: 0...300, using: &generator)
+            let weights = Int.random(in: 1...alphabet.count, using: &generator)
+            let input = (0..<length).map { _ in alphabet[Int.random(in: 0..<weights, using: &generator)] }
+            var output: [UInt8] = []
+            input.withUnsafeBufferPointer { TextBodyEncoder.append($0, encoding: .quotedPrintable, to: &output) }
+            #expect(output == Self.referenceQuotedPrintable(input), "\(input)")
+        }
+    }
+
+    /// RFC 2045 §6.7 one byte at a time, with the composer's choices (soft
+    /// break before the 76th column, `.` encoded at the start of a line).
+    static func referenceQuotedPrintable(_ input: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        var column = 0
+        var index = 0
+        while index < input.count {
+            let byte = input[index]
+            if byte == 0x0D || byte == 0x0A {
+                index += byte == 0x0D && index + 1 < input.count && input[index + 1] == 0x0A ? 2 : 1
+                output += [0x0D, 0x0A]
+                column = 0
+                continue
+            }
+            index += 1
+            let endsLine = index == input.count || input[index] == 0x0D || input[index] == 0x0A
+            var encoded: [UInt8]
+            if (byte >= 33 && byte <= 126 && byte != 0x3D) || ((byte == 0x20 || byte == 0x09) && !endsLine) {
+                encoded = [byte]
+            } else {
+                encoded = Array(String(format: "=%02X", byte).utf8)
+            }
+            if column + encoded.count > (endsLine ? 76 : 75) {
+                output += Array("=\r\n".utf8)
+                column = 0
+            }
+            if column == 0 && byte == 0x2E { encoded = Array("=2E".utf8) }
+            output += encoded
+            column += encoded.count
+        }
+        return output
+    }
+
     @Test func quotedPrintableWritesExpectedForms() {
         func encode(_ text: String) -> String {
             var output: [UInt8] = []
@@ -147,5 +195,46 @@ print(json.dumps([base64.b64encode(quopri.decodestring(t.encode())).decode() for
 
     private func jsonArray(_ strings: [String]) throws -> [UInt8] {
         Array(try JSONEncoder().encode(strings))
+    }
+}
+
+/// Folding on its own: unfolding (removing each CRLF) gives back exactly the
+/// field that was written, and no folded line is white space alone.
+@Suite struct FoldingTests {
+    static let values = [
+        (1...40).map { "w\($0)" }.joined(separator: " "),
+        "double  spaces  and\ttabs\t\tbetween   words " + String(repeating: "x ", count: 50),
+        String(repeating: "y", count: 70) + " " + String(repeating: "z", count: 70),
+        "trailing spaces at the end   ",
+    ]
+
+    @Test(arguments: values)
+    func unstructuredFoldsAtWhiteSpaceOnly(_ value: String) {
+        var writer = MessageWriter(capacity: 256)
+        writer.beginField("Subject")
+        writer.appendUnstructured(value.utf8)
+        writer.endField()
+        let lines = MessageLines(writer.bytes).lines.map(MessageLines.text)
+        #expect(lines.count > 1 || value.count < 60)
+        #expect(lines.joined() == "Subject: " + value)
+        #expect(lines.dropFirst().allSatisfy { $0.first == " " || $0.first == "\t" })
+        #expect(lines.allSatisfy { !$0.allSatisfy { $0 == " " || $0 == "\t" } })
+        // A line is longer than 78 only when one word alone fills it.
+        for (index, line) in lines.enumerated() where line.count > 78 {
+            #expect(!line.dropFirst(index == 0 ? "Subject: ".count : 1).contains(" "))
+        }
+    }
+
+    @Test func mailboxListsFoldBetweenMailboxes() throws {
+        var writer = MessageWriter(capacity: 256)
+        writer.beginField("To")
+        writer.appendMailboxList(try (1...6).map { try Mailbox.parse("Recipient \($0) <recipient.number.\($0)@example.org>") })
+        writer.endField()
+        let lines = MessageLines(writer.bytes).lines.map(MessageLines.text)
+        #expect(lines.count > 2)
+        #expect(lines.allSatisfy { $0.count <= 78 })
+        #expect(lines.dropLast().allSatisfy { $0.hasSuffix(",") || $0.hasSuffix("Recipient") || $0.last?.isNumber == true })
+        #expect(lines.joined(separator: "\r\n").replacingOccurrences(of: "\r\n", with: "")
+            == "To: " + (1...6).map { "Recipient \($0) <recipient.number.\($0)@example.org>" }.joined(separator: ", "))
     }
 }

@@ -62,6 +62,18 @@ import Testing
         }
     }
 
+    @Test func listsEveryProblemOfAHeaderSet() {
+        let fields = [
+            HeaderField(name: "X-Ok", value: "fine"), HeaderField(name: "Bcc", value: "x@y.z"),
+            HeaderField(name: "Reply-To", value: "a@b.c"), HeaderField(name: "X-Bad", value: "a\nb"),
+            HeaderField(name: "References", value: "<a@b>"), HeaderField(name: "references", value: "<c@d>"),
+        ]
+        let problems = HeaderSafety.problems(in: fields, hasSubject: true, hasReplyTo: true)
+        #expect(problems.map(\.name) == ["Bcc", "Reply-To", "X-Bad", "references"])
+        #expect(problems.map(\.error) == [.reservedName("Bcc"), .repeatedField, .lineBreak, .repeatedField])
+        #expect(HeaderSafety.problems(in: fields.filter { $0.name == "Reply-To" }, hasSubject: true, hasReplyTo: false).isEmpty)
+    }
+
     @Test func checksSubjectText() {
         #expect(throws: HeaderError.lineBreak) { try HeaderSafety.checkText("Hello\r\nBcc: evil@example.net") }
         #expect(throws: HeaderError.controlCharacter) { try HeaderSafety.checkText("Hello\u{8}") }
