@@ -216,7 +216,9 @@ final class EventLoop: @unchecked Sendable {
         }
         for case let connection? in connections where connection.timer != .none && connection.deadline <= now {
             switch connection.timer {
-            case .requestHead where !connection.parser.isAtRequestStart:
+            case .requestHead where !connection.parser.isAtRequestStart,
+                 .transfer where connection.parser.isReadingBody && connection.pendingOutput.isEmpty:
+                // A request started and stalled (slowloris, or a body that stopped coming).
                 respondFromServer(connection, .problem(status: .requestTimeout, detail: "The request was not received in time."),
                                   method: nil)
                 flush(connection)

@@ -18,6 +18,16 @@ extension LiveServerTests {
         }
     }
 
+    @Test func stalledBodyIsCutAfterTheIdleTimeout() async throws {
+        try await withServer({ $0.idleTimeout = .milliseconds(300) }) { _, port in
+            let client = try TestClient(port: port)
+            try client.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+            let response = try #require(try client.readResponse())
+            #expect(response.status == 408)
+            #expect(try client.readsEndOfStream())
+        }
+    }
+
     @Test func silentAndIdleConnectionsAreClosed() async throws {
         try await withServer({
             $0.headerReadTimeout = .milliseconds(300)
