@@ -31,24 +31,29 @@ final class CurlTransferLoop {
                 for submission in submissions { submission.completion(.canceled) }
                 break
             }
-            for submission in submissions { start(submission) }
+            var completed = 0
+            for submission in submissions where !start(submission) { completed += 1 }
             var running: Int32 = 0
             _ = curl_multi_perform(multi, &running)
-            finishCompleted()
+            completed += finishCompleted()
+            if completed > 0 { configuration.completionRoundEnded?() }
             // Sleeps until a socket is ready, a libcurl timer is due, or `inbox` wakes it.
             _ = curl_multi_poll(multi, nil, 0, 1000, nil)
         }
         cancelActive()
+        configuration.completionRoundEnded?()
         for handle in idle { curl_easy_cleanup(handle) }
         idle.removeAll()
         inbox.detach()
         curl_multi_cleanup(multi)
     }
 
-    private func start(_ submission: CurlInbox.Submission) {
+    /// Adds a POST to the multi handle; false when it could not start (it has then
+    /// completed with the error).
+        private func start(_ submission: CurlInbox.Submission) -> Bool {
         guard let handle = idle.popLast() ?? curl_easy_init() else {
             submission.completion(.failed(WebhookTransportError(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "no easy handle")))
-            return
+            return false
         }
         let transfer = CurlTransfer(
             request: submission.request, completion: submission.completion, addressGuard: configuration.addressGuard,
@@ -62,9 +67,10 @@ final class CurlTransferLoop {
         guard result == CURLE_OK else {
             recycle(handle)
             transfer.completion(.failed(WebhookTransportError(code: Int(result.rawValue), message: transfer.errorMessage(result))))
-            return
+            return false
         }
         active[handle] = transfer
+        return true
     }
 
     /// Sets every option of one POST on a fresh (or reset) easy handle.
@@ -113,14 +119,17 @@ final class CurlTransferLoop {
         }
     }
 
-    /// Ends every transfer libcurl reports done.
-    private func finishCompleted() {
+    /// Ends every transfer libcurl reports done; returns how many.
+    private func finishCompleted() -> Int {
         var queued: Int32 = 0
+        var finished = 0
         while let message = curl_multi_info_read(multi, &queued) {
             guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle else { continue }
             let result = cmg_curl_message_result(message)
             finish(handle, result: result)
+            finished += 1
         }
+        return finished
     }
 
     private func finish(_ handle: UnsafeMutableRawPointer, result: CURLcode) {

@@ -34,10 +34,15 @@ public final class WebhookClient: Sendable {
         /// Past this many response body bytes the transfer is cut off and judged
         /// by its status alone, so an endless body cannot hold a POST until its timeout.
         public var responseDiscardLimit: Int
+        /// Called on the client's thread after each round of completions (all the
+        /// POSTs that one pass of the loop saw end), so that a consumer can take
+        /// them in one go rather than waking once per POST.
+        public var completionRoundEnded: (@Sendable () -> Void)?
 
         public init(
             timeout: Duration, userAgent: String, signer: WebhookSigner?, addressGuard: AddressGuard,
-            responseBodyLimit: Int = 4096, responseDiscardLimit: Int = 256 * 1024
+            responseBodyLimit: Int = 4096, responseDiscardLimit: Int = 256 * 1024,
+            completionRoundEnded: (@Sendable () -> Void)? = nil
         ) {
             self.timeout = timeout
             self.userAgent = userAgent
@@ -45,6 +50,7 @@ public final class WebhookClient: Sendable {
             self.addressGuard = addressGuard
             self.responseBodyLimit = responseBodyLimit
             self.responseDiscardLimit = responseDiscardLimit
+            self.completionRoundEnded = completionRoundEnded
         }
     }
 

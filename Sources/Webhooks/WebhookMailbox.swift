@@ -27,8 +27,17 @@ final class WebhookMailbox: @unchecked Sendable {
     /// waits cost a timer only now and then.
     private var armedFor: ContinuousClock.Instant?
 
+    /// Adds an outcome without waking the loop: `outcomesDelivered()` does, once per
+    /// round of completions (a loop that is not asleep finds them at its next look).
     func deliver(eventID: String, outcome: WebhookPostOutcome) {
-        resume { $0.outcomes.append((eventID, outcome)) }
+        lock.lock()
+        mail.outcomes.append((eventID, outcome))
+        lock.unlock()
+    }
+
+    /// Wakes the loop for the outcomes delivered since it last looked.
+    func outcomesDelivered() {
+        resume { _ in }
     }
 
     func resultsWritten(stored: Bool) {
@@ -103,6 +112,10 @@ final class WebhookMailbox: @unchecked Sendable {
     private func resume(_ change: (inout Mail) -> Void) {
         lock.lock()
         change(&mail)
+        guard !mail.isEmpty else {
+            lock.unlock()
+            return
+        }
         let waiting = waiter
         waiter = nil
         let taken = waiting == nil ? nil : takeLocked()

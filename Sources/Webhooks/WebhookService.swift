@@ -92,7 +92,8 @@ public final class WebhookService: Sendable {
         let client = try WebhookClient(configuration: .init(
             timeout: configuration.timeout, userAgent: "mailgate/\(configuration.version)",
             signer: configuration.signingKey.map(WebhookSigner.init(key:)),
-            addressGuard: AddressGuard(allowPrivate: configuration.allowPrivate)
+            addressGuard: AddressGuard(allowPrivate: configuration.allowPrivate),
+            completionRoundEnded: { [mailbox] in mailbox.outcomesDelivered() }
         ))
         let drain = WebhookDrain(
             store: store, client: client, mailbox: mailbox, configuration: configuration,
