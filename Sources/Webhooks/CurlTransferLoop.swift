@@ -50,7 +50,7 @@ final class CurlTransferLoop {
 
     /// Adds a POST to the multi handle; false when it could not start (it has then
     /// completed with the error).
-        private func start(_ submission: CurlInbox.Submission) -> Bool {
+    private func start(_ submission: CurlInbox.Submission) -> Bool {
         guard let handle = idle.popLast() ?? curl_easy_init() else {
             submission.completion(.failed(WebhookTransportError(code: Int(CURLE_OUT_OF_MEMORY.rawValue), message: "no easy handle")))
             return false
