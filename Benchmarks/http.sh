@@ -45,17 +45,24 @@ swift build -c release --product http-bench --scratch-path "$SCRATCH" --package-
   || { cat "$WORK/build.log" >&2; exit 1; }
 BENCH_BIN=$(swift build -c release --product http-bench --scratch-path "$SCRATCH" --package-path "$ROOT" --show-bin-path)/http-bench
 
-# run_wrk NAME URL [lua]: prints "NAME rps p50ms p99ms" into $WORK/results
+# cpu_ticks PID...: user+system clock ticks used so far by these processes and their children threads
+cpu_ticks() { local total=0 pid; for pid in "$@"; do total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat"))); done; echo "$total"; }
+
+# run_wrk NAME URL LUA PID...: appends "NAME rps p50ms p99ms non2xx cpu_us_per_request" to $WORK/results.
+# CPU per request (the server's user+system time over the requests it answered) is the
+# figure that noise from other processes on the machine disturbs least.
 run_wrk() {
-  local name=$1 url=$2 script=${3:-}
+  local name=$1 url=$2 script=$3; shift 3
   local args=(-t"$THREADS" -c"$CONNS" -d"$DURATION" --latency)
   [ -n "$script" ] && args+=(-s "$script")
+  local before; before=$(cpu_ticks "$@")
   wrk "${args[@]}" "$url" > "$WORK/$name.wrk"
-  awk -v name="$name" '
+  local ticks=$(( $(cpu_ticks "$@") - before ))
+  awk -v name="$name" -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     /Requests\/sec/ { rps = $2 } / 50% / { p50 = ms($2) } / 99% / { p99 = ms($2) }
-    /Non-2xx/ { bad = $NF } /Socket errors/ { errs = $0 }
-    END { printf "%s %s %.3f %.3f %s\n", name, rps, p50, p99, (bad == "" ? 0 : bad) }' "$WORK/$name.wrk" >> "$WORK/results"
+    / requests in / { total = $1 } /Non-2xx/ { bad = $NF }
+    END { printf "%s %s %.3f %.3f %s %.2f\n", name, rps, p50, p99, (bad == "" ? 0 : bad), ticks / hz * 1e6 / total }' "$WORK/$name.wrk" >> "$WORK/results"
 }
 
 # (a) nginx, one worker per core
@@ -65,7 +72,7 @@ nginx -p "$WORK/nginx/" -c conf/nginx.conf -g "worker_processes $LOOPS; pid $WOR
 PIDS+=($!); NGINX_PID=$!
 wait_port "$NGINX_PORT"
 echo "wrk -t$THREADS -c$CONNS -d$DURATION: nginx return 202 ($LOOPS workers)..."
-run_wrk nginx "http://127.0.0.1:$NGINX_PORT/v1/messages" "$HERE/http/post_json.lua"
+run_wrk nginx "http://127.0.0.1:$NGINX_PORT/v1/messages" "$HERE/http/post_json.lua" "$NGINX_PID" $(pgrep -P "$NGINX_PID")
 stop "$NGINX_PID" QUIT
 
 # (b) http-bench
@@ -73,7 +80,7 @@ stop "$NGINX_PID" QUIT
 PIDS+=($!); BENCH_PID=$!
 wait_port "$BENCH_PORT"
 echo "wrk -t$THREADS -c$CONNS -d$DURATION: http-bench POST /v1/messages ($LOOPS loops)..."
-run_wrk http-bench "http://127.0.0.1:$BENCH_PORT/v1/messages" "$HERE/http/post_json.lua"
+run_wrk http-bench "http://127.0.0.1:$BENCH_PORT/v1/messages" "$HERE/http/post_json.lua" "$BENCH_PID"
 
 # (c) mailgate, when given
 if [ -n "$MAILGATE_BIN" ] && [ -x "$MAILGATE_BIN" ]; then
@@ -81,14 +88,17 @@ if [ -n "$MAILGATE_BIN" ] && [ -x "$MAILGATE_BIN" ]; then
   PIDS+=($!); MAILGATE_PID=$!
   wait_port "$MAILGATE_PORT"
   echo "wrk -t$THREADS -c$CONNS -d$DURATION: mailgate GET /healthz..."
-  run_wrk mailgate "http://127.0.0.1:$MAILGATE_PORT/healthz"
+  run_wrk mailgate "http://127.0.0.1:$MAILGATE_PORT/healthz" "" "$MAILGATE_PID"
 else
   echo "(no mailgate binary given: skipping mailgate GET /healthz)"
   MAILGATE_PID=""
 fi
 
 echo
-awk 'NR == 1 { base = $2 } { printf "%-11s %10.0f req/s   p50 %7.3f ms   p99 %7.3f ms   ratio %.2f   non-2xx %s\n", $1, $2, $3, $4, $2 / base, $5 }' "$WORK/results"
+awk 'NR == 1 { rps = $2; p99 = $4; cpu = $6 }
+  { printf "%-10s %7.0f req/s (%.2fx)  p50 %6.3f ms  p99 %7.3f ms (%.2fx)  cpu %5.2f us/req (%.2fx)  non-2xx %s\n",
+           $1, $2, $2 / rps, $3, $4, $4 / p99, $6, $6 / cpu, $5 }' "$WORK/results"
+echo "(ratios are to nginx; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 
 # Idle keep-alive connections: resident memory of the server holding them.
 idle_memory() { # NAME PID PORT PATH

@@ -17,14 +17,15 @@ func option(_ flag: String, environment: String) -> String? {
 
 let accepted = Array(#"{"id":"00000000-0000-0000-0000-000000000000","status":"queued"}"#.utf8) + [0x0A]
 let healthy = Array(#"{"status":"ok"}"#.utf8)
+let jsonHeaders: HTTPHeaders = ["Content-Type": "application/json"]
 
 var router = Router()
 router.add(.post, "/v1/messages") { request, responder in
     let status: HTTPStatus = request.body.isEmpty ? .badRequest : .accepted
-    responder.respond(HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: accepted))
+    responder.respond(HTTPResponse(status: status, headers: jsonHeaders, body: accepted))
 }
 router.add(.get, "/healthz") { _, responder in
-    responder.respond(HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], body: healthy))
+    responder.respond(HTTPResponse(status: .ok, headers: jsonHeaders, body: healthy))
 }
 
 var configuration = HTTPServerConfiguration(listenAddress: option("--listen", environment: "HTTP_BENCH_LISTEN") ?? "127.0.0.1:8089")

@@ -16,9 +16,18 @@ public struct HTTPResponse: Sendable {
 
     /// A JSON response (`application/json`).
     public static func json(_ value: JSONValue, status: HTTPStatus = .ok, headers: HTTPHeaders = [:]) -> HTTPResponse {
+        HTTPResponse(status: status, headers: withContentType(headers, jsonHeaders), body: JSONWriter.bytes(value))
+    }
+
+    /// Shared header lists, so that the common responses build no header storage of their own.
+    private static let jsonHeaders: HTTPHeaders = ["Content-Type": "application/json"]
+    private static let problemHeaders: HTTPHeaders = ["Content-Type": "application/problem+json"]
+
+    private static func withContentType(_ headers: HTTPHeaders, _ contentType: HTTPHeaders) -> HTTPHeaders {
+        guard !headers.isEmpty else { return contentType }
         var headers = headers
-        headers.replaceOrAdd(name: "Content-Type", value: "application/json")
-        return HTTPResponse(status: status, headers: headers, body: JSONWriter.bytes(value))
+        headers.replaceOrAdd(name: "Content-Type", value: contentType["Content-Type"]!)
+        return headers
     }
 
     /// An RFC 9457 problem response (`application/problem+json`):
@@ -28,9 +37,8 @@ public struct HTTPResponse: Sendable {
     public static func problem(
         status: HTTPStatus, detail: String? = nil, extra: JSONObject = [:], headers: HTTPHeaders = [:]
     ) -> HTTPResponse {
-        var headers = headers
-        headers.replaceOrAdd(name: "Content-Type", value: "application/problem+json")
-        return HTTPResponse(status: status, headers: headers, body: JSONWriter.bytes(.object(problemDocument(status: status, detail: detail, extra: extra))))
+        let body = JSONWriter.bytes(.object(problemDocument(status: status, detail: detail, extra: extra)))
+        return HTTPResponse(status: status, headers: withContentType(headers, problemHeaders), body: body)
     }
 
     /// The JSON object of a problem response, for callers that embed one in

@@ -47,9 +47,13 @@ public struct Router: HTTPHandler {
         for route in routes {
             guard let parameters = route.pattern.match(request.path) else { continue }
             if let handler = route.handler(for: request.method) {
-                var request = request
-                request.pathParameters = parameters
-                handler(request, responder.withRoute(route.pattern.text))
+                if parameters.isEmpty {
+                    handler(request, responder.withRoute(route.pattern.text))
+                } else {
+                    var request = request
+                    request.pathParameters = parameters
+                    handler(request, responder.withRoute(route.pattern.text))
+                }
                 return
             }
             allowed.formUnion(route.handlers.map(\.method))

@@ -15,15 +15,16 @@ enum HTTPHeadParser {
         var unsupportedExpectation = false
     }
 
-    static func parse(_ head: UnsafeRawBufferPointer, limits: HTTPRequestParser.Limits) throws(HTTPRequestParseError)
-        -> HTTPRequestHead
+    /// `fieldLines` (the scanner's count of header lines) sizes the field list up front.
+    static func parse(_ head: UnsafeRawBufferPointer, fieldLines: Int, limits: HTTPRequestParser.Limits)
+        throws(HTTPRequestParseError) -> HTTPRequestHead
     {
         var index = 0
         let method = try parseMethod(head, index: &index)
         let target = try parseTarget(head, index: &index, method: method)
         let version = try parseVersion(head, index: &index)
         var framing = FramingFields()
-        let headers = try parseFields(head, from: index, limits: limits, into: &framing)
+        let headers = try parseFields(head, from: index, expecting: fieldLines, limits: limits, into: &framing)
         return try makeHead(method: method, target: target, version: version, headers: headers, framing: framing, limits: limits)
     }
 
@@ -83,11 +84,12 @@ enum HTTPHeadParser {
     }
 
     private static func parseFields(
-        _ head: UnsafeRawBufferPointer, from start: Int, limits: HTTPRequestParser.Limits, into framing: inout FramingFields
+        _ head: UnsafeRawBufferPointer, from start: Int, expecting fieldLines: Int, limits: HTTPRequestParser.Limits,
+        into framing: inout FramingFields
     ) throws(HTTPRequestParseError) -> HTTPHeaders {
         let region = UnsafeRawBufferPointer(rebasing: head[start..<(head.count - 2)])
         var fields: [HTTPHeaders.Field] = []
-        fields.reserveCapacity(region.reduce(0) { $1 == HTTPSyntax.lf ? $0 + 1 : $0 })
+        fields.reserveCapacity(min(max(fieldLines, 0), limits.maxHeaderCount))
         var lineStart = 0
         while lineStart < region.count {
             var lineEnd = lineStart

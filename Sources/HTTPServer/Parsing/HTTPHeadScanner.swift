@@ -9,8 +9,9 @@ struct HTTPHeadScanner: Sendable {
     enum Outcome {
         /// The head goes on past this input; its bytes start at `headStart`.
         case incomplete(headStart: Int)
-        /// The head occupies `headStart..<end` of this input (plus what came before).
-        case complete(headStart: Int, end: Int)
+        /// The head occupies `headStart..<end` of this input (plus what came
+        /// before) and has `lines` lines, the request line and the final empty line included.
+        case complete(headStart: Int, end: Int, lines: Int)
         case failure(HTTPRequestParseError)
     }
 
@@ -25,6 +26,7 @@ struct HTTPHeadScanner: Sendable {
     private var scanned = 0
     private var afterCR = false
     private var atLineStart = false
+    private var lines = 0
     private let maxHeadBytes: Int
 
     init(maxHeadBytes: Int) {
@@ -56,7 +58,8 @@ struct HTTPHeadScanner: Sendable {
                 guard byte == HTTPSyntax.lf else { return .failure(.bareCarriageReturn) }
                 afterCR = false
                 if phase == .rest {
-                    if atLineStart { return .complete(headStart: headStart, end: index + 1) }
+                    lines += 1
+                    if atLineStart { return .complete(headStart: headStart, end: index + 1, lines: lines) }
                     atLineStart = true
                 }
             } else if phase == .method {

@@ -60,23 +60,31 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     public mutating func add(name: String, value: String) {
         if fields.isEmpty { fields.reserveCapacity(4) }
         let nameStart = storage.count
-        appendSanitized(name.utf8, keeping: HTTPSyntax.isTokenByte, replacement: 0x2D)
+        appendSanitized(name, keeping: HTTPSyntax.isTokenByte, replacement: 0x2D)
         if storage.count == nameStart { storage.append(0x2D) }
         let valueStart = storage.count
-        appendSanitized(value.utf8, keeping: HTTPSyntax.isFieldValueByte, replacement: HTTPSyntax.space)
+        appendSanitized(value, keeping: HTTPSyntax.isFieldValueByte, replacement: HTTPSyntax.space)
         fields.append(Field(
             nameStart: Int32(nameStart), nameCount: Int32(valueStart - nameStart),
             valueStart: Int32(valueStart), valueCount: Int32(storage.count - valueStart)
         ))
     }
 
-    /// Appends `bytes`, replacing those `keeping` refuses; the common all-valid
-    /// case is one bulk copy.
-    private mutating func appendSanitized(_ bytes: String.UTF8View, keeping: (UInt8) -> Bool, replacement: UInt8) {
-        if bytes.allSatisfy(keeping) {
-            storage.append(contentsOf: bytes)
-        } else {
-            for byte in bytes { storage.append(keeping(byte) ? byte : replacement) }
+    /// Appends `text`, replacing the bytes `keeping` refuses; the common
+    /// all-valid case is one bulk copy.
+    private mutating func appendSanitized(_ text: String, keeping: (UInt8) -> Bool, replacement: UInt8) {
+        var text = text
+        text.withUTF8 { bytes in
+            var valid = true
+            for byte in bytes where !keeping(byte) {
+                valid = false
+                break
+            }
+            if valid {
+                storage.append(contentsOf: bytes)
+            } else {
+                for byte in bytes { storage.append(keeping(byte) ? byte : replacement) }
+            }
         }
     }
 

@@ -121,15 +121,15 @@ public struct HTTPRequestParser: Sendable {
                 headBuffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: input[headStart...]))
             }
             return Step(consumed: input.count, event: .needMoreInput)
-        case .complete(let headStart, let end):
+        case .complete(let headStart, let end, let lines):
             let parsed: Result<HTTPRequestHead, HTTPRequestParseError>
             let headBytes = UnsafeRawBufferPointer(rebasing: input[headStart..<end])
             if headBuffer.isEmpty {
-                parsed = Result { () throws(HTTPRequestParseError) in try HTTPHeadParser.parse(headBytes, limits: limits) }
+                parsed = Result { () throws(HTTPRequestParseError) in try HTTPHeadParser.parse(headBytes, fieldLines: lines - 2, limits: limits) }
             } else {
                 headBuffer.append(contentsOf: headBytes)
                 parsed = headBuffer.withUnsafeBytes { whole in
-                    Result { () throws(HTTPRequestParseError) in try HTTPHeadParser.parse(whole, limits: limits) }
+                    Result { () throws(HTTPRequestParseError) in try HTTPHeadParser.parse(whole, fieldLines: lines - 2, limits: limits) }
                 }
                 headBuffer = []
             }
