@@ -1,8 +1,8 @@
 /// A complete request as a handler sees it: head, whole body, and where it came from.
 public struct HTTPRequest: Sendable {
     public var method: HTTPMethod
-    /// The request-target as received, query included.
-    public var target: String
+    /// The request-target as received, query included (`path` and `query` are derived from it).
+    public private(set) var target: String
     /// The path of the target, still percent-encoded, without the query.
     public private(set) var path: String
     /// The raw query (after `?`), or nil when the target has none.

@@ -84,8 +84,10 @@ public final class HTTPServer: Sendable {
             for loop in loops {
                 guard let thread = Self.spawn(loop) else {
                     let code = errno
+                    // Running loops close their own listeners as they stop; the others are closed here.
                     loops.forEach { $0.requestStop() }
                     threads.forEach { pthread_join($0, nil) }
+                    loops[threads.count...].forEach { $0.closeListener() }
                     throw .systemCall("pthread_create", errno: code)
                 }
                 threads.append(thread)
