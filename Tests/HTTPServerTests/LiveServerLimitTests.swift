@@ -92,6 +92,24 @@ extension LiveServerTests {
         }
     }
 
+    @Test func pipelinedInputIsNotReadWhileAResponseIsPending() async throws {
+        let gate = Gate()
+        try await withServer(router: makeTestRouter(gate: gate)) { _, port in
+            let client = try TestClient(port: port)
+            try client.send("GET /gate HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(await eventually { gate.arrived == 1 })
+            // The server holds at most one read of what follows; the kernel buffers
+            // fill and the client is blocked long before the limit.
+            let flood = Array(String(repeating: "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n", count: 1000).utf8)
+            let limit = 256 << 20
+            let sent = client.sendUntilBlocked(flood, limit: limit)
+            #expect(sent < limit)
+            gate.open()
+            #expect(try client.readResponse()?.text == "released")
+            #expect(try client.readResponse()?.text == "hello")
+        }
+    }
+
     @Test func twoHundredConcurrentConnectionsAreAllAnswered() async throws {
         try await withServer { server, port in
             let clients = try (0..<200).map { _ in try TestClient(port: port) }

@@ -70,6 +70,18 @@ final class TestClient {
         }
     }
 
+    /// Sends `chunk` over and over without blocking until the kernel refuses
+    /// more (the peer stopped reading) or `limit` bytes went out; returns the bytes sent.
+    func sendUntilBlocked(_ chunk: [UInt8], limit: Int) -> Int {
+        var sent = 0
+        while sent < limit {
+            let count = chunk.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+            guard count > 0 else { break }
+            sent += count
+        }
+        return sent
+    }
+
     func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
 
     /// Reads more bytes into the buffer; false at end of stream (or reset).
