@@ -5,12 +5,16 @@ import CMailgateLinux
 import Synchronization
 
 /// One event-loop thread: its own epoll instance, its own SO_REUSEPORT listener,
-/// and the connections it accepted, which never move to another loop.
+/// and the connections it owns, which never move once registered.
 ///
 /// Each loop owns a listener on the shared address (SO_REUSEPORT) rather than one
-/// acceptor handing sockets off: the kernel spreads new connections over the
+/// acceptor handing every socket off: the kernel spreads new connections over the
 /// listeners, so accepting needs no cross-thread queue, no wake-up and no lock,
-/// and a connection's whole life stays on one core's caches. Every socket is
+/// and a connection's whole life stays on one core's caches. The kernel spreads
+/// by a hash, though, and a burst of long-lived keep-alive connections can land
+/// 40/24 on two loops, leaving the clients of the busier one with longer waits;
+/// so a loop that owns two more connections than another hands the new one over
+/// before registering it (see `EventLoop+Balancing.swift`). Every socket is
 /// registered once, edge-triggered for input and output, and never modified.
 ///
 /// State marked loop-confined is touched only on the loop thread; other threads
@@ -25,6 +29,8 @@ final class EventLoop: @unchecked Sendable {
 
     struct Inbox {
         var items: [InboxItem] = []
+        /// Connections another loop accepted and handed to this one.
+        var adoptions: [(fd: Int32, peer: SocketAddress)] = []
         var wakePending = false
         var stopRequested = false
     }
@@ -39,7 +45,12 @@ final class EventLoop: @unchecked Sendable {
     let context: ServerContext
     let epollFD: Int32
     let wakeFD: Int32
-    private let inbox = Mutex(Inbox())
+    let inbox = Mutex(Inbox())
+    /// Connections this loop owns or is being handed; read by the other loops when they balance.
+    let connectionCount = Atomic<Int>(0)
+    /// All loops of the server, this one included: set before the threads start,
+    /// emptied when this loop stops (loops must not keep each other alive).
+    var peers: [EventLoop] = []
     /// The loop thread's id, set when it starts running.
     private(set) var thread = pthread_t()
 
@@ -93,6 +104,11 @@ final class EventLoop: @unchecked Sendable {
     // MARK: - Cross-thread entry points
 
     func wake() {
+        signalWake()
+    }
+
+    /// Writes the eventfd unless a wake-up is already pending.
+    func signalWake() {
         let signal = inbox.withLock { inbox in
             defer { inbox.wakePending = true }
             return !inbox.wakePending
@@ -160,13 +176,15 @@ final class EventLoop: @unchecked Sendable {
     /// Writes the responses queued by other threads; returns false once stop is requested.
     private func drainInbox() -> Bool {
         _ = cmg_eventfd_drain(wakeFD)
-        let (items, stop) = inbox.withLock { inbox in
+        let (items, adoptions, stop) = inbox.withLock { inbox in
             defer {
                 inbox.items = []
+                inbox.adoptions = []
                 inbox.wakePending = false
             }
-            return (inbox.items, inbox.stopRequested)
+            return (inbox.items, inbox.adoptions, inbox.stopRequested)
         }
+        for adoption in adoptions { register(adoption.fd, peer: adoption.peer, adopted: true) }
         for item in items {
             guard let connection = connection(slot: item.token.slot, generation: item.token.generation) else { continue }
             complete(connection, with: item)
@@ -251,11 +269,14 @@ final class EventLoop: @unchecked Sendable {
                 refuseOverCapacity(fd)
                 continue
             }
-            register(fd, peer: peer)
+            if let target = balancingTarget(), target.adopt(fd, peer: peer) { continue }
+            register(fd, peer: peer, adopted: false)
         }
     }
 
-    private func register(_ fd: Int32, peer: SocketAddress) {
+    /// Takes `fd` into this loop; an `adopted` one was already counted by the loop that handed it over.
+    private func register(_ fd: Int32, peer: SocketAddress, adopted: Bool) {
+        if !adopted { connectionCount.wrappingAdd(1, ordering: .relaxed) }
         _ = try? Socket.setOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, call: "setsockopt(TCP_NODELAY)")
         let slot: Int32
         if let free = freeSlots.popLast() {
@@ -275,6 +296,7 @@ final class EventLoop: @unchecked Sendable {
         guard cmg_epoll_ctl(epollFD, 0, fd, interest, data) == 0 else {
             Glibc.close(fd)
             freeSlots.append(slot)
+            connectionCount.subtract(1, ordering: .relaxed)
             context.openConnections.subtract(1, ordering: .relaxed)
             return
         }
@@ -304,5 +326,15 @@ final class EventLoop: @unchecked Sendable {
         for case let connection? in connections { close(connection) }
         connections = []
         output = []
+        let orphans = inbox.withLock { inbox in
+            inbox.stopRequested = true
+            defer { inbox.adoptions = [] }
+            return inbox.adoptions
+        }
+        for orphan in orphans {
+            Glibc.close(orphan.fd)
+            context.openConnections.subtract(1, ordering: .relaxed)
+        }
+        peers = []
     }
 }

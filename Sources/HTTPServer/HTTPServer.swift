@@ -53,6 +53,11 @@ public final class HTTPServer: Sendable {
     /// Requests handed to the handler whose responses are not yet written.
     public var unfinishedRequestCount: Int { context.unfinishedExchanges.load(ordering: .relaxed) }
 
+    /// Connections each loop owns (for tests of the balancing).
+    var connectionsPerLoop: [Int] {
+        runningState?.loops.map { $0.connectionCount.load(ordering: .relaxed) } ?? []
+    }
+
     private var runningState: Running? {
         lifecycle.withLock { state in
             switch state {
@@ -80,6 +85,7 @@ public final class HTTPServer: Sendable {
                 listenerFDs.forEach { _ = Glibc.close($0) }
                 throw error
             }
+            for loop in loops { loop.peers = loops }
             var threads: [pthread_t] = []
             for loop in loops {
                 guard let thread = Self.spawn(loop) else {
@@ -87,7 +93,10 @@ public final class HTTPServer: Sendable {
                     // Running loops close their own listeners as they stop; the others are closed here.
                     loops.forEach { $0.requestStop() }
                     threads.forEach { pthread_join($0, nil) }
-                    loops[threads.count...].forEach { $0.closeListener() }
+                    loops[threads.count...].forEach {
+                        $0.closeListener()
+                        $0.peers = []
+                    }
                     throw .systemCall("pthread_create", errno: code)
                 }
                 threads.append(thread)
