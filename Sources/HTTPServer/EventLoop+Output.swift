@@ -103,7 +103,6 @@ extension EventLoop {
         Glibc.close(connection.fd)
         connections[Int(connection.slot)] = nil
         freeSlots.append(connection.slot)
-        connectionCount.subtract(1, ordering: .relaxed)
         context.openConnections.subtract(1, ordering: .relaxed)
         let unfinished = connection.unwrittenResponses + (connection.exchange == nil ? 0 : 1)
         if unfinished > 0 { context.unfinishedExchanges.subtract(unfinished, ordering: .relaxed) }

@@ -14,7 +14,7 @@ public final class HTTPServer: Sendable {
     private struct Running: Sendable {
         var loops: [EventLoop]
         var threads: [pthread_t]
-        var listenerFDs: [Int32]
+        var listenerFD: Int32
         var address: SocketAddress
     }
 
@@ -53,11 +53,6 @@ public final class HTTPServer: Sendable {
     /// Requests handed to the handler whose responses are not yet written.
     public var unfinishedRequestCount: Int { context.unfinishedExchanges.load(ordering: .relaxed) }
 
-    /// Connections each loop owns (for tests of the balancing).
-    var connectionsPerLoop: [Int] {
-        runningState?.loops.map { $0.connectionCount.load(ordering: .relaxed) } ?? []
-    }
-
     private var runningState: Running? {
         lifecycle.withLock { state in
             switch state {
@@ -74,55 +69,30 @@ public final class HTTPServer: Sendable {
             guard case .created = state else { throw .invalidState("the server was already started") }
             let address = try SocketAddress.parse(context.configuration.listenAddress)
             let loopCount = max(1, context.configuration.loopCount ?? sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-            let (bound, listenerFDs) = try Self.bindListeners(at: address, count: loopCount,
-                                                              backlog: context.configuration.listenBacklog)
+            let listenerFD = try Socket.listener(at: address, backlog: context.configuration.listenBacklog)
+            let bound = Socket.localAddress(of: listenerFD)
             var loops: [EventLoop] = []
             do throws(HTTPServerError) {
-                for (index, fd) in listenerFDs.enumerated() {
-                    loops.append(try EventLoop(index: index, loopCount: loopCount, context: context, listenerFD: fd))
+                for index in 0..<loopCount {
+                    loops.append(try EventLoop(index: index, loopCount: loopCount, context: context, listenerFD: listenerFD))
                 }
             } catch {
-                listenerFDs.forEach { _ = Glibc.close($0) }
+                Glibc.close(listenerFD)
                 throw error
             }
-            for loop in loops { loop.peers = loops }
             var threads: [pthread_t] = []
             for loop in loops {
                 guard let thread = Self.spawn(loop) else {
                     let code = errno
-                    // Running loops close their own listeners as they stop; the others are closed here.
                     loops.forEach { $0.requestStop() }
                     threads.forEach { pthread_join($0, nil) }
-                    loops[threads.count...].forEach {
-                        $0.closeListener()
-                        $0.peers = []
-                    }
+                    Glibc.close(listenerFD)
                     throw .systemCall("pthread_create", errno: code)
                 }
                 threads.append(thread)
             }
-            state = .running(Running(loops: loops, threads: threads, listenerFDs: listenerFDs, address: bound))
+            state = .running(Running(loops: loops, threads: threads, listenerFD: listenerFD, address: bound))
         }
-    }
-
-    /// One listener per loop on the same address. An exclusive bind comes first
-    /// so that an address another process already serves fails with
-    /// `addressInUse` instead of silently sharing its traffic through
-    /// SO_REUSEPORT; it also fixes the port when the address says port 0.
-    private static func bindListeners(at address: SocketAddress, count: Int, backlog: Int32)
-        throws(HTTPServerError) -> (SocketAddress, [Int32])
-    {
-        let probe = try Socket.listener(at: address, reusePort: false, backlog: nil)
-        let bound = Socket.localAddress(of: probe)
-        Glibc.close(probe)
-        var fds: [Int32] = []
-        do throws(HTTPServerError) {
-            for _ in 0..<count { fds.append(try Socket.listener(at: bound, reusePort: true, backlog: backlog)) }
-        } catch {
-            fds.forEach { _ = Glibc.close($0) }
-            throw error
-        }
-        return (bound, fds)
     }
 
     private static func spawn(_ loop: EventLoop) -> pthread_t? {
@@ -149,8 +119,8 @@ public final class HTTPServer: Sendable {
         lifecycle.withLock { state in
             guard case .running(let running) = state else { return }
             // Shut down here, from the caller's thread, so refusal is immediate;
-            // each loop closes its own descriptor once it sees the flag.
-            for fd in running.listenerFDs { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+            // the loops stop watching it, and `shutdown()` closes it.
+            Glibc.shutdown(running.listenerFD, Int32(SHUT_RDWR))
             context.isDraining.store(true, ordering: .sequentiallyConsistent)
             running.loops.forEach { $0.wake() }
             state = .draining(running)
@@ -197,5 +167,6 @@ public final class HTTPServer: Sendable {
         for thread in running.threads where pthread_equal(thread, pthread_self()) == 0 {
             pthread_join(thread, nil)
         }
+        Glibc.close(running.listenerFD)
     }
 }

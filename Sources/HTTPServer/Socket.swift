@@ -47,17 +47,14 @@ enum Socket {
         }
     }
 
-    /// A non-blocking listener bound to `address` (only bound when `backlog` is
-    /// nil). With `reusePort`, several listeners share the address and the kernel
-    /// spreads connections over them.
-    static func listener(at address: SocketAddress, reusePort: Bool, backlog: Int32?) throws(HTTPServerError) -> Int32 {
+    /// A non-blocking listener bound to `address`. SO_REUSEADDR lets a restart
+    /// bind while old connections linger in TIME_WAIT; a socket that listens
+    /// there already still makes it fail with `addressInUse`.
+    static func listener(at address: SocketAddress, backlog: Int32) throws(HTTPServerError) -> Int32 {
         let fd = cmg_tcp_socket(address.family, 1)
         guard fd >= 0 else { throw .systemCall("socket", errno: errno) }
         do throws(HTTPServerError) {
             try setOption(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1, call: "setsockopt(SO_REUSEADDR)")
-            if reusePort {
-                try setOption(fd, level: SOL_SOCKET, name: SO_REUSEPORT, value: 1, call: "setsockopt(SO_REUSEPORT)")
-            }
             if address.isIPv6Unspecified {
                 // `[::]` serves IPv4 too, whatever net.ipv6.bindv6only says.
                 try setOption(fd, level: Int32(IPPROTO_IPV6), name: IPV6_V6ONLY, value: 0, call: "setsockopt(IPV6_V6ONLY)")
@@ -66,7 +63,6 @@ enum Socket {
             guard bound == 0 else {
                 throw errno == EADDRINUSE ? .addressInUse(address.description) : .systemCall("bind", errno: errno)
             }
-            guard let backlog else { return fd }
             guard listen(fd, backlog) == 0 else { throw .systemCall("listen", errno: errno) }
             return fd
         } catch {
