@@ -80,7 +80,7 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        // A benchmark server on the HTTP module alone (Benchmarks/run-http.sh drives it).
+        // A benchmark server on the HTTP module alone (Benchmarks/http.sh drives it).
         .executableTarget(
             name: "http-bench",
             dependencies: ["HTTPServer"],

@@ -152,11 +152,6 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         }
     }
 
-    /// Whether some field is named `lowercaseName` (given in ASCII lower case), in any case.
-    func contains(lowercaseName: StaticString) -> Bool {
-        fields.indices.contains { withName(at: $0) { HTTPSyntax.equalsIgnoringCase($0, lowercaseName) } }
-    }
-
     private func firstIndex(of name: String) -> Int? {
         var name = name
         return name.withUTF8 { wanted in
