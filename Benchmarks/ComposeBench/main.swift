@@ -84,9 +84,6 @@ let alternativeDraft = try draft(text: plain, html: "<html><body><p>" + plain + 
 try measure("compose: text + html (multipart/alternative)", iterations: iterations) {
     try MessageComposer.compose(alternativeDraft, using: &generator).bytes.count
 }
-measure("SortableID.generate(.message)", iterations: iterations) {
-    SortableID.generate(.message, at: date).utf8.count
-}
 let raw = try MessageComposer.compose(plainDraft, using: &generator).bytes
 try measure("RawMessage.normalize (same message)", iterations: iterations) {
     try RawMessage.normalize(raw).bytes.count

@@ -35,7 +35,7 @@ func sampleMessage(index: Int, createdAt: Date) -> NewMessage {
     var content = Array("From: Alice <alice@example.com>\r\nTo: bob@example.org, carol@example.net\r\nSubject: Order \(index)\r\n\r\n".utf8)
     while content.count < 2048 { content += Array("Lorem ipsum dolor sit amet, consectetur adipiscing elit.\r\n".utf8) }
     return NewMessage(
-        id: SortableID.make(prefix: "msg_", at: createdAt), createdAt: createdAt, sendAt: nil,
+        id: SortableID.generate(.message, at: createdAt), createdAt: createdAt, sendAt: nil,
         envelopeFrom: "alice@example.com",
         recipients: [NewRecipient(email: "bob@example.org", domain: "example.org"), NewRecipient(email: "carol@example.net", domain: "example.net")],
         fromDisplay: "Alice <alice@example.com>", subject: "Order \(index)", tags: ["receipt"],

@@ -9,6 +9,9 @@
 /// distinct letter after `=_` for each multipart keeps nested boundaries from
 /// being prefixes of one another.
 struct MIMEBoundary {
+    /// Letters and digits that base64 and quoted-printable also use: harmless,
+    /// since the `=_` prefix is what no encoded line can contain.
+    private static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
     private let random: [UInt8]
     private var nextLevel: UInt8 = 0x41
 
@@ -18,7 +21,7 @@ struct MIMEBoundary {
         for _ in 0..<2 {
             var bits = generator.next()
             for _ in 0..<12 {
-                random.append(CrockfordBase32.digits[Int(bits & 0x1F)])
+                random.append(Self.alphabet[Int(bits & 0x1F)])
                 bits >>= 5
             }
         }

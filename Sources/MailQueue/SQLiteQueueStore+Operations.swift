@@ -29,7 +29,7 @@ extension SQLiteQueueStore {
     }
 
     public func listMessages(status: MessageStatus?, limit: Int, cursor: String?, now: Date) async throws(StoreError) -> MessagePage {
-        if let cursor, !SortableID.hasShape(cursor, prefix: "msg_") { throw .invalidCursor(cursor) }
+        if let cursor, !SortableID.isValid(cursor, kind: .message) { throw .invalidCursor(cursor) }
         return try await readers.perform { connection throws(SQLiteError) in
             try MessageQueries.page(status: status, limit: limit, cursor: cursor, now: now, connection)
         }

@@ -1,36 +1,62 @@
 import Foundation
 
-/// Identifiers that sort by creation time, ULID's layout in lowercase: a prefix
-/// (`msg_`, `evt_`), then 26 Crockford base32 characters holding a 48-bit
-/// millisecond time and 80 random bits. Sorting them as text sorts them by time,
-/// which is what makes "newest first" an index scan.
-public enum SortableID {
-    /// Crockford's base32 alphabet (no i, l, o, u), lower-cased.
-    static let alphabet = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
+/// The lower-case Crockford base32 alphabet (no i, l, o, u).
+enum CrockfordBase32 {
+    static let digits: [UInt8] = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
 
-    /// A new identifier for something created at `date`.
-    public static func make(prefix: String, at date: Date) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let milliseconds = UInt64(max(0, date.timeIntervalSince1970 * 1000)) & 0xFFFF_FFFF_FFFF
-        var characters = [UInt8](repeating: 0, count: 26)
-        for index in 0..<10 {
-            characters[9 - index] = alphabet[Int((milliseconds >> (5 * UInt64(index))) & 31)]
-        }
-        // 80 random bits from two draws (a draw per character would be a system call each).
-        var random = (high: generator.next() as UInt64, low: generator.next() as UInt64)
-        for index in 10..<26 {
-            if index == 18 { random.high = random.low }
-            characters[index] = alphabet[Int(random.high & 31)]
-            random.high >>= 5
-        }
-        return prefix + String(decoding: characters, as: UTF8.self)
+    static func value(of byte: UInt8) -> Int? {
+        digits.firstIndex(of: byte)
+    }
+}
+
+/// Identifiers like `msg_01jdq3…` and `evt_01jdq3…`: a prefix, then 26
+/// Crockford base32 characters holding 48 bits of Unix milliseconds and 80
+/// random bits (the ULID layout). They sort by creation time as text, which
+/// keeps store indexes append-mostly and cursor paging simple.
+public enum SortableID {
+    public enum Kind: String, Sendable, CaseIterable {
+        case message = "msg"
+        case event = "evt"
     }
 
-    /// True for `prefix` followed by 1 to 64 lowercase letters and digits: the
-    /// shape of every identifier mailgate hands out, whatever made it.
-    public static func hasShape(_ text: String, prefix: String) -> Bool {
-        guard text.hasPrefix(prefix) else { return false }
-        let rest = text.utf8.dropFirst(prefix.utf8.count)
-        return (1...64).contains(rest.count) && rest.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x7A).contains($0) }
+    /// Characters after the prefix and underscore.
+    public static let encodedLength = 26
+
+    public static func generate(_ kind: Kind, at date: Date = Date()) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return generate(kind, at: date, using: &generator)
+    }
+
+    public static func generate(_ kind: Kind, at date: Date, using generator: inout some RandomNumberGenerator) -> String {
+        let milliseconds = date.timeIntervalSince1970 * 1000
+        let time = milliseconds <= 0 ? 0 : UInt64(min(milliseconds, Double(1 << 48 - 1)))
+        let high = generator.next()
+        let low = generator.next() & 0xFFFF
+        var bytes: [UInt8] = Array(kind.rawValue.utf8)
+        bytes.reserveCapacity(4 + encodedLength)
+        bytes.append(0x5F)
+        // 10 characters (50 bits) of time, the top two bits zero.
+        for shift in stride(from: 45, through: 0, by: -5) {
+            bytes.append(CrockfordBase32.digits[Int(time >> UInt64(shift) & 0x1F)])
+        }
+        // 16 characters of randomness: the 80-bit number high << 16 | low.
+        for index in 0..<16 {
+            let shift = 75 - 5 * index
+            let chunk = shift >= 16 ? high >> UInt64(shift - 16) : high << UInt64(16 - shift) | low >> UInt64(shift)
+            bytes.append(CrockfordBase32.digits[Int(chunk & 0x1F)])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// True for `kind`'s prefix, `_` and 26 lower-case Crockford characters
+    /// whose first is at most `7` (48 bits of time): the API checks path ids
+    /// with this before asking the store.
+    public static func isValid(_ text: String, kind: Kind) -> Bool {
+        let bytes = Array(text.utf8)
+        let prefix = Array(kind.rawValue.utf8) + [0x5F]
+        guard bytes.count == prefix.count + encodedLength, bytes.starts(with: prefix) else { return false }
+        let encoded = bytes[prefix.count...]
+        guard let first = encoded.first.flatMap(CrockfordBase32.value(of:)), first <= 7 else { return false }
+        return encoded.allSatisfy { CrockfordBase32.value(of: $0) != nil }
     }
 }

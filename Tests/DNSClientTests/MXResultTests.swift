@@ -1,3 +1,4 @@
+import MailgateTesting
 import Testing
 @testable import DNSClient
 

@@ -1,20 +1,10 @@
 import Foundation
 import MailQueue
+import MailgateTesting
 import Testing
 
 @testable import Delivery
 
-/// A seeded xorshift generator, so that tests with jitter repeat exactly.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed | 1 }
-    mutating func next() -> UInt64 {
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return state
-    }
-}
 
 @Suite struct RetryPolicyTests {
     let start = Date(timeIntervalSince1970: 1_000_000)
@@ -22,7 +12,7 @@ struct SeededRandom: RandomNumberGenerator {
 
     @Test func followsTheScheduleAndRepeatsTheLastWait() {
         let exact = RetryPolicy(schedule: policy.schedule, maximumLifetime: policy.maximumLifetime, jitter: 0)
-        var random = SeededRandom(seed: 1)
+        var random = SeededGenerator(seed: 1)
         for (deferrals, wait) in [(1, 60.0), (2, 300.0), (3, 900.0), (4, 900.0), (10, 900.0)] {
             guard case .retry(let at) = exact.decide(deferrals: deferrals, queuedSince: start, now: start, random: &random) else {
                 Issue.record("expected a retry after \(deferrals) deferrals")
@@ -48,7 +38,7 @@ struct SeededRandom: RandomNumberGenerator {
     }
 
     @Test func neverSchedulesPastTheLifetimeAndGivesUpAfterIt() {
-        var random = SeededRandom(seed: 7)
+        var random = SeededGenerator(seed: 7)
         let nearEnd = start.addingTimeInterval(86_400 - 10)
         guard case .retry(let at) = policy.decide(deferrals: 3, queuedSince: start, now: nearEnd, random: &random) else {
             Issue.record("expected one last retry at the end of the lifetime")
@@ -79,7 +69,7 @@ struct SeededRandom: RandomNumberGenerator {
     }
 
     @Test func mapsReplyClasses() {
-        var random = SeededRandom(seed: 7)
+        var random = SeededGenerator(seed: 7)
         let fresh = recipient(attempts: 0, queuedSince: now)
         #expect(decider.outcome(for: attempt(250), recipient: fresh, now: now, random: &random).kind == .delivered)
         #expect(decider.outcome(for: attempt(550), recipient: fresh, now: now, random: &random).kind == .bounced)
@@ -91,7 +81,7 @@ struct SeededRandom: RandomNumberGenerator {
     }
 
     @Test func failsWhatOutlivedTheQueueLifetime() {
-        var random = SeededRandom(seed: 7)
+        var random = SeededGenerator(seed: 7)
         let old = recipient(attempts: 5, queuedSince: now.addingTimeInterval(-3600))
         let outcome = decider.outcome(for: attempt(451), recipient: old, now: now, random: &random)
         guard case .failed(let reason) = outcome.kind else {
@@ -103,7 +93,7 @@ struct SeededRandom: RandomNumberGenerator {
     }
 
     @Test func keepsWhetherAnAttemptWasMade() {
-        var random = SeededRandom(seed: 7)
+        var random = SeededGenerator(seed: 7)
         let outcome = decider.outcome(for: attempt(550, attempted: false), recipient: recipient(attempts: 0, queuedSince: now), now: now, random: &random)
         #expect(!outcome.attempted)
         #expect(outcome.response?.host == "mx.example.org")

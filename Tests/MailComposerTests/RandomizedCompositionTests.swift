@@ -1,3 +1,4 @@
+import MailgateTesting
 import Foundation
 import MailComposer
 import Testing

@@ -1,23 +1,6 @@
 import Foundation
+import MailgateTesting
 @testable import MailComposer
-
-/// SplitMix64: a small seeded generator, so randomized tests and boundaries
-/// repeat exactly from run to run.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 enum Fixture {
     static let messageID = MessageID(id: "msg_01jdq3z7x8k9m2n4p6r8t0v2w4", host: "mx.gateway.test")!

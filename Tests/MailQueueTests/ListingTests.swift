@@ -76,7 +76,7 @@ import Testing
                     try await store.listMessages(status: nil, limit: 10, cursor: cursor, now: origin)
                 }
             }
-            let unknown = SortableID.make(prefix: "msg_", at: origin)
+            let unknown = SortableID.generate(.message, at: origin)
             #expect(try await store.listMessages(status: nil, limit: 10, cursor: unknown, now: origin).messages.isEmpty)
         }
     }
@@ -90,11 +90,11 @@ import Testing
     }
 
     @Test func sortableIDsSortByTime() {
-        let earlier = SortableID.make(prefix: "msg_", at: origin)
-        let later = SortableID.make(prefix: "msg_", at: origin.addingTimeInterval(0.001))
+        let earlier = SortableID.generate(.message, at: origin)
+        let later = SortableID.generate(.message, at: origin.addingTimeInterval(0.001))
         #expect(earlier < later)
         #expect(earlier.count == 30)
-        #expect(SortableID.hasShape(earlier, prefix: "msg_"))
-        #expect(!SortableID.hasShape(earlier, prefix: "evt_"))
+        #expect(SortableID.isValid(earlier, kind: .message))
+        #expect(!SortableID.isValid(earlier, kind: .event))
     }
 }

@@ -38,7 +38,7 @@ enum StoreFixture {
         tags: [String] = ["receipt"], content: [UInt8] = Array("Subject: hi\r\n\r\nhello\r\n".utf8)
     ) -> NewMessage {
         NewMessage(
-            id: SortableID.make(prefix: "msg_", at: createdAt), createdAt: createdAt, sendAt: sendAt,
+            id: SortableID.generate(.message, at: createdAt), createdAt: createdAt, sendAt: sendAt,
             envelopeFrom: "alice@example.com",
             recipients: recipients.map { NewRecipient(email: $0, domain: String($0.split(separator: "@").last ?? "")) },
             fromDisplay: "Alice <alice@example.com>", subject: "Hello", tags: tags, metadataJSON: #"{"order":"1234"}"#,

@@ -77,7 +77,7 @@ enum OutcomeSQL {
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, CASE WHEN ?13 IS NULL THEN NULL ELSE ?6 END)
             """,
             [
-                .text(SortableID.make(prefix: "evt_", at: outcome.decidedAt)), .text(leased.messageID),
+                .text(SortableID.generate(.event, at: outcome.decidedAt)), .text(leased.messageID),
                 .integer(outcome.recipientID), .text(leased.email), .text(outcome.kind.eventType.rawValue),
                 .date(outcome.decidedAt), .int(attempts),
                 .optional(outcome.response?.code), .optional(outcome.response?.enhancedCode),

@@ -1,5 +1,6 @@
 import Foundation
-import MailComposer
+import MailQueue
+import MailgateTesting
 import Testing
 
 @Suite struct SortableIDTests {
