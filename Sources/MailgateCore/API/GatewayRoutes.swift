@@ -62,6 +62,9 @@ struct GatewayRoutes: Sendable {
             if let statistics = try? await store.statistics(now: Date()) {
                 metrics.updateQueue(statistics)
             }
+            if let sqlite = store as? SQLiteQueueStore {
+                metrics.updateStore(sqlite.writeStatistics)
+            }
             responder.respond(HTTPResponse(
                 status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: metrics.render()))
         }

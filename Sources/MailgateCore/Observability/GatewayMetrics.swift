@@ -14,6 +14,9 @@ public final class GatewayMetrics: Sendable {
     private let requestDuration: Metrics.Timer
     private let queueGauges: [RecipientStatus: Metrics.Gauge]
     private let oldestDeferred: Metrics.Gauge
+    private let storeCommits: Metrics.Gauge
+    private let storeSyncedCommits: Metrics.Gauge
+    private let storeWrites: Metrics.Gauge
 
     private static let shared = Mutex<PrometheusCollectorRegistry?>(nil)
 
@@ -38,6 +41,9 @@ public final class GatewayMetrics: Sendable {
             ($0, Metrics.Gauge(label: "mailgate_queue_recipients", dimensions: [("status", $0.rawValue)]))
         })
         oldestDeferred = Metrics.Gauge(label: "mailgate_queue_oldest_deferred_seconds")
+        storeCommits = Metrics.Gauge(label: "mailgate_store_commits")
+        storeSyncedCommits = Metrics.Gauge(label: "mailgate_store_synced_commits")
+        storeWrites = Metrics.Gauge(label: "mailgate_store_writes")
         // Make every outcome series visible at zero before the first delivery.
         for outcome in ["delivered", "deferred", "bounced", "failed", "canceled"] {
             Metrics.Counter(label: "mailgate_recipients_total", dimensions: [("outcome", outcome)]).increment(by: 0)
@@ -60,6 +66,15 @@ public final class GatewayMetrics: Sendable {
             gauge.record(statistics.recipientsByStatus[status] ?? 0)
         }
         oldestDeferred.record(statistics.oldestDeferredSeconds)
+    }
+
+    /// Sets the store's write counters: writes, the transactions they shared, and
+    /// the transactions synced to disk (group commit makes the last far fewer than
+    /// the first).
+    func updateStore(_ statistics: WriteStatistics) {
+        storeCommits.record(statistics.commits)
+        storeSyncedCommits.record(statistics.durableCommits)
+        storeWrites.record(statistics.operations)
     }
 
     /// The Prometheus text exposition of every metric.
