@@ -1,0 +1,219 @@
+"""Per-recipient outcomes (SPEC §3, §6 last_response/attempt) against the scripted
+SMTP peer as the relay: mixed replies in one transaction, retries, refusals and
+failures at every phase, transaction sizes, PIPELINING, SMTPUTF8, cancellation."""
+
+import json
+import time
+
+from harness import wait_until
+
+# A deferred recipient stays deferred for the whole test unless a test says otherwise.
+QUIET = {"MAILGATE_RETRY_SCHEDULE": "10m", "MAILGATE_SMTP_TIMEOUT": "5s"}
+
+
+def relay_env(peer, host="127.0.0.1", **extra):
+    return {**QUIET, "MAILGATE_RELAY": f"smtp://{host}:{peer.port}", **extra}
+
+
+def by_email(message):
+    return {r["email"]: r for r in message["recipients"]}
+
+
+def wait_recipient(node, message_id, email, status, timeout=20):
+    def reached():
+        message = node.message(message_id)
+        return message if by_email(message)[email]["status"] == status else None
+    return wait_until(reached, timeout=timeout, what=f"{email} to be {status}")
+
+
+def test_mixed_rcpt_replies_in_one_transaction_then_retry(gateway, smtp_peer, tmp_path):
+    script = {"rcpt": {"soft@example.org": "451 4.2.0 mailbox busy, try later",
+                       "hard@example.org": "550 5.1.1 no such user here"}}
+    first = smtp_peer(script)
+    node = gateway(env=relay_env(first, host="localhost", MAILGATE_RETRY_SCHEDULE="2s"))
+    accepted = node.send({"from": "alice@example.com",
+                          "to": ["ok@example.org", "soft@example.org", "hard@example.org"],
+                          "subject": "mix", "text": "x"})
+    message = wait_recipient(node, accepted["id"], "soft@example.org", "deferred")
+    recipients = by_email(message)
+    assert recipients["ok@example.org"]["status"] == "delivered"
+    assert recipients["hard@example.org"]["status"] == "bounced"
+    assert message["status"] == "queued", "a deferred recipient keeps the message open"
+
+    delivered = recipients["ok@example.org"]
+    assert delivered["attempts"] == 1
+    assert delivered["last_response"] == {
+        "code": 250, "enhanced_code": "2.0.0", "message": "OK queued", "host": "localhost"}, "the DATA reply decides"
+    deferred = recipients["soft@example.org"]
+    assert deferred["attempts"] == 1
+    assert deferred["last_response"] == {
+        "code": 451, "enhanced_code": "4.2.0", "message": "mailbox busy, try later", "host": "localhost"}
+    assert deferred["next_attempt_at"]
+    bounced = recipients["hard@example.org"]
+    assert bounced["attempts"] == 1
+    assert bounced["last_response"] == {
+        "code": 550, "enhanced_code": "5.1.1", "message": "no such user here", "host": "localhost"}
+    (sent,) = first.messages()
+    assert sent["rcpt_tos"] == ["ok@example.org"], "one transaction; the refused recipients are not in it"
+    assert [c["arg"] for c in first.commands() if c["verb"] == "RCPT"] == [
+        "TO:<ok@example.org>", "TO:<soft@example.org>", "TO:<hard@example.org>"]
+
+    # Same port, now accepting everyone: the retry (about 2 s later) delivers.
+    first.stop()
+    second = smtp_peer({}, port=first.port)
+    message = wait_recipient(node, accepted["id"], "soft@example.org", "delivered", timeout=20)
+    retried = by_email(message)["soft@example.org"]
+    assert retried["attempts"] == 2
+    assert retried["last_response"]["code"] == 250 and retried["last_response"]["host"] == "localhost"
+    assert by_email(message)["hard@example.org"]["status"] == "bounced", "bounced stays bounced"
+    assert message["status"] == "complete"
+    (resent,) = second.messages()
+    assert resent["rcpt_tos"] == ["soft@example.org"], "only the deferred recipient is sent again"
+
+
+def test_421_greeting_defers(gateway, smtp_peer):
+    peer = smtp_peer({"greeting": "421 4.3.2 too busy for you"})
+    node = gateway(env=relay_env(peer))
+    accepted = node.send({"from": "alice@example.com", "to": ["a@example.org", "b@example.org"], "text": "x"})
+    message = node.wait_status(accepted["id"], "deferred")
+    for recipient in message["recipients"]:
+        assert recipient["attempts"] == 1
+        assert recipient["last_response"] == {
+            "code": 421, "enhanced_code": "4.3.2", "message": "too busy for you", "host": "127.0.0.1"}
+
+
+def test_552_at_end_of_data_bounces_every_recipient(gateway, smtp_peer):
+    peer = smtp_peer({"data_end": "552 5.3.4 message too big for policy"})
+    node = gateway(env=relay_env(peer))
+    accepted = node.send({"from": "alice@example.com", "to": ["a@example.org", "b@example.org"], "text": "x"})
+    message = node.wait_final(accepted["id"])
+    assert message["status"] == "complete"
+    for recipient in message["recipients"]:
+        assert recipient["status"] == "bounced"
+        assert recipient["attempts"] == 1
+        assert recipient["last_response"] == {
+            "code": 552, "enhanced_code": "5.3.4", "message": "message too big for policy", "host": "127.0.0.1"}
+    assert len(peer.messages()) == 1
+
+
+def test_connection_dropped_mid_data_defers(gateway, smtp_peer):
+    after_354 = smtp_peer({"drop": "after_354"})
+    before_reply = smtp_peer({"drop": "before_data_reply"})
+    for peer in (after_354, before_reply):
+        node = gateway(env=relay_env(peer), name=f"gateway-{peer.port}")
+        accepted = node.send({"from": "alice@example.com", "to": ["a@example.org", "b@example.org"], "text": "x"})
+        message = node.wait_status(accepted["id"], "deferred")
+        for recipient in message["recipients"]:
+            assert recipient["attempts"] == 1
+            assert 400 <= recipient["last_response"]["code"] < 500, recipient
+            assert recipient["last_response"]["host"] == "127.0.0.1"
+        node.stop()
+    assert len(before_reply.messages()) == 1, "the content arrived; with no reply it is not final"
+
+
+def test_reply_slower_than_the_smtp_timeout_defers(gateway, smtp_peer):
+    peer = smtp_peer({"delays": {"RCPT": 3}})
+    node = gateway(env=relay_env(peer, MAILGATE_SMTP_TIMEOUT="1s"))
+    accepted = node.send({"from": "alice@example.com", "to": "a@example.org", "text": "x"})
+    message = node.wait_status(accepted["id"], "deferred", timeout=15)
+    response = message["recipients"][0]["last_response"]
+    assert 400 <= response["code"] < 500 and "timed out" in response["message"], response
+    assert peer.messages() == []
+
+
+def test_end_of_data_waits_five_command_timeouts(gateway, smtp_peer):
+    peer = smtp_peer({"delays": {"DATA_END": 2}})
+    node = gateway(env=relay_env(peer, MAILGATE_SMTP_TIMEOUT="1s"))
+    accepted = node.send({"from": "alice@example.com", "to": "a@example.org", "text": "x"})
+    message = node.wait_final(accepted["id"], timeout=15)
+    assert message["recipients"][0]["status"] == "delivered", message
+    assert message["recipients"][0]["attempts"] == 1
+
+
+def test_still_deferred_after_the_queue_lifetime_fails_with_a_reason(gateway, smtp_peer, webhook_receiver):
+    peer = smtp_peer({"rcpt_default": "451 4.7.1 greylisted"})
+    hooks = webhook_receiver()
+    node = gateway(env=relay_env(
+        peer, MAILGATE_RETRY_SCHEDULE="1s", MAILGATE_MAX_QUEUE_LIFETIME="3s",
+        MAILGATE_WEBHOOK_URL=hooks.url, MAILGATE_WEBHOOK_ALLOW_PRIVATE="true"))
+    accepted = node.send({"from": "alice@example.com", "to": "a@example.org", "text": "x"})
+    message = node.wait_final(accepted["id"], timeout=20)
+    recipient = message["recipients"][0]
+    assert recipient["status"] == "failed", message
+    assert recipient["attempts"] >= 2
+    assert recipient["last_response"]["code"] == 451
+    assert message["status"] == "complete"
+
+    events = wait_until(lambda: (lambda e: e if any(x["type"] == "failed" for x in e) else None)(
+        [json.loads(r["body"]) for r in hooks.requests()]), timeout=10, what="the failed event")
+    assert [e["type"] for e in events] == ["deferred", "failed"], "deferred once, then failed"
+    failed = events[1]
+    assert failed["reason"], failed
+    assert failed["attempt"] == recipient["attempts"]
+    rcpts = [c for c in peer.commands() if c["verb"] == "RCPT"]
+    assert len(rcpts) == recipient["attempts"]
+    time.sleep(1.5)
+    assert len([c for c in peer.commands() if c["verb"] == "RCPT"]) == len(rcpts), "no attempt after failing"
+
+
+def test_more_than_100_recipients_take_two_transactions(gateway, smtp_peer):
+    peer = smtp_peer({"pipelining": True})
+    node = gateway(env=relay_env(peer))
+    recipients = [f"r{i:03}@example.org" for i in range(150)]
+    accepted = node.send({"from": "alice@example.com", "to": "list@example.org", "bcc": recipients,
+                          "subject": "big", "text": "one body"})
+    message = node.wait_final(accepted["id"], timeout=30)
+    assert {r["status"] for r in message["recipients"]} == {"delivered"}
+    sent = peer.messages()
+    assert sorted(len(m["rcpt_tos"]) for m in sent) == [51, 100]
+    assert sorted(sum((m["rcpt_tos"] for m in sent), [])) == sorted(recipients + ["list@example.org"])
+    assert sent[0]["content"] == sent[1]["content"], "the same body, twice"
+
+
+def test_pipelining_is_used_when_offered_and_only_then(gateway, smtp_peer):
+    with_pipelining = smtp_peer({"pipelining": True})
+    without = smtp_peer({})
+    for peer in (with_pipelining, without):
+        node = gateway(env=relay_env(peer), name=f"gateway-{peer.port}")
+        accepted = node.send({"from": "alice@example.com", "to": ["a@example.org", "b@example.org", "c@example.org"],
+                              "text": "x"})
+        assert node.wait_final(accepted["id"])["recipients"][0]["status"] == "delivered"
+        node.stop()
+    envelope = [c for c in with_pipelining.commands() if c["verb"] in ("MAIL", "RCPT")]
+    assert envelope[0]["verb"] == "MAIL" and envelope[0]["unread"] > 0, "RCPTs arrived with MAIL FROM"
+    assert all(c["unread"] == 0 for c in without.commands()), "one command at a time without PIPELINING"
+
+
+def test_utf8_local_part_bounces_at_a_peer_without_smtputf8(gateway, smtp_peer):
+    peer = smtp_peer({"smtputf8": False})
+    node = gateway(env=relay_env(peer))
+    accepted = node.send({"from": "alice@example.com", "to": ["bob@example.org", "jörg@example.org"],
+                          "subject": "utf8", "text": "x"})
+    message = node.wait_final(accepted["id"])
+    recipients = by_email(message)
+    assert recipients["bob@example.org"]["status"] == "delivered"
+    refused = recipients["jörg@example.org"]
+    assert refused["status"] == "bounced", refused
+    assert refused["last_response"]["code"] // 100 == 5 and refused["last_response"]["enhanced_code"].startswith("5.6"), refused
+    (sent,) = peer.messages()
+    assert sent["rcpt_tos"] == ["bob@example.org"]
+    assert not any("SMTPUTF8" in (c["arg"] or "") for c in peer.commands())
+
+
+def test_delete_of_a_deferred_message_cancels_it(gateway, smtp_peer):
+    peer = smtp_peer({"rcpt_default": "451 4.3.0 later"})
+    node = gateway(env=relay_env(peer, MAILGATE_RETRY_SCHEDULE="1s"))
+    accepted = node.send({"from": "alice@example.com", "to": ["a@example.org", "b@example.org"], "text": "x"})
+    node.wait_status(accepted["id"], "deferred")
+    response = node.request("DELETE", f"/v1/messages/{accepted['id']}")
+    assert response.status == 200, response
+    assert response.json()["status"] == "canceled"
+    assert {r["status"] for r in response.json()["recipients"]} == {"canceled"}
+    attempts_at_cancel = len([c for c in peer.commands() if c["verb"] == "MAIL"])
+    time.sleep(2.5)
+    message = node.message(accepted["id"])
+    assert message["status"] == "canceled"
+    assert {r["status"] for r in message["recipients"]} == {"canceled"}
+    # A retry could have been on the wire at the moment of the DELETE, never later.
+    assert len([c for c in peer.commands() if c["verb"] == "MAIL"]) <= attempts_at_cancel + 1
+    assert node.request("DELETE", f"/v1/messages/{accepted['id']}").status == 409
