@@ -57,3 +57,20 @@ def webhook_receiver(tmp_path, processes):
         processes.append(receiver)
         return receiver
     return make
+
+
+@pytest.fixture(scope="module")
+def module_gateway(tmp_path_factory):
+    """Makes gateways shared by every test of one module (killed at its end), for
+    tests that only need a running gateway: `module_gateway(env={...}, api_key=...)`."""
+    started = []
+
+    def make(env=None, api_key=None, name="gateway"):
+        instance = Gateway(tmp_path_factory.mktemp(name), env=env, api_key=api_key, name=name)
+        started.append(instance)
+        return instance.start()
+    yield make
+    for instance in started:
+        if instance.process and instance.process.poll() is None:
+            instance.process.kill()
+            instance.process.wait()

@@ -265,3 +265,15 @@ class WebhookReceiver(PeerProcess):
         temporary = self.script_path.with_suffix(".tmp")
         temporary.write_text(json.dumps(script))
         temporary.replace(self.script_path)
+
+
+def assert_problem(response, status):
+    """Checks an RFC 9457 error answer (SPEC §2) and returns its JSON body."""
+    assert response.status == status, response
+    assert (response.header("Content-Type") or "").split(";")[0] == "application/problem+json", response.headers
+    body = response.json()
+    assert body["status"] == status, body
+    assert body["type"] == "about:blank", body
+    assert isinstance(body["title"], str) and body["title"], body
+    assert isinstance(body["detail"], str) and body["detail"], body
+    return body
