@@ -153,9 +153,12 @@ private struct GatewayParts {
         } catch {
             logger.error("a service failed: \(error)")
             signals.cancel()
+            server.shutdown()
             return 1
         }
         signals.cancel()
+        // Only now: until every service has drained, requests on open connections get 503.
+        server.shutdown()
         logger.info("mailgate stopped")
         return 0
     }

@@ -6,6 +6,8 @@ import Webhooks
 
 /// The HTTP server as a service: on shutdown it closes the listener at once,
 /// answers 503 on connections already open, and waits for requests in flight.
+/// The server itself stays up, still answering 503, while the other services
+/// drain; the gateway shuts it down after the whole group has finished.
 struct HTTPServerService: Service {
     let server: HTTPServer
     let clock: ShutdownClock
@@ -14,7 +16,6 @@ struct HTTPServerService: Service {
         try? await gracefulShutdown()
         server.beginDraining()
         _ = await server.waitUntilIdle(timeout: min(clock.remaining, .seconds(10)))
-        server.shutdown()
     }
 }
 
