@@ -72,7 +72,9 @@ extension MessagesAPI {
                     responder.respond(APIProblem(status: 409, detail: "every recipient of \(id) is already final; nothing was canceled").response)
                 case .canceled(let record, let count):
                     metrics.recipientsCanceled(count)
-                    logger.info("message canceled", metadata: ["message_id": "\(id)", "recipients": "\(count)"])
+                    logger.info("message canceled", metadata: [
+                        "message_id": "\(id)", "recipients": "\(count)", "request_id": "\(request.requestID)",
+                    ])
                     responder.respond(.json(MessageJSON.message(record, includeEvents: true)))
                 }
             } catch {
