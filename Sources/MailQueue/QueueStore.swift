@@ -99,6 +99,10 @@ public protocol QueueStore: Sendable {
     /// Records POST results for events `owner` still leases.
     func recordWebhookResults(_ results: [WebhookPostResult], owner: String) async throws(StoreError)
 
+    /// Gives claimed events back unposted (the service is stopping, or cannot post
+    /// them now): they are due again at once, for this or another gateway.
+    func releaseWebhooks(owner: String, eventIDs: [String]) async throws(StoreError)
+
     /// When the earliest pending event is due (nil when none is pending).
     func nextWebhookDue() async throws(StoreError) -> Date?
 

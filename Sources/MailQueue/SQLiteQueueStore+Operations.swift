@@ -108,6 +108,12 @@ extension SQLiteQueueStore {
         }
     }
 
+    public func releaseWebhooks(owner: String, eventIDs: [String]) async throws(StoreError) {
+        try await writer.perform(durable: false) { transaction throws(SQLiteError) in
+            try WebhookSQL.release(owner: owner, eventIDs: eventIDs, transaction.connection)
+        }
+    }
+
     public func nextWebhookDue() async throws(StoreError) -> Date? {
         try await readers.perform { connection throws(SQLiteError) in try WebhookSQL.nextDue(connection) }
     }

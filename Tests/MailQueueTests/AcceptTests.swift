@@ -5,8 +5,9 @@ import Testing
 @Suite struct AcceptTests {
     let origin = StoreFixture.origin
 
-    @Test func acceptedMessageReadsBackWithRecipientsAndContent() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func acceptedMessageReadsBackWithRecipientsAndContent(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let new = StoreFixture.message(content: Array(repeating: 0x41, count: 5000) + [0x0D, 0x0A])
             #expect(try await store.accept([new], idempotency: nil) == .accepted)
 
@@ -30,8 +31,9 @@ import Testing
         }
     }
 
-    @Test func futureSendAtIsScheduledUntilItsTimeComes() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func futureSendAtIsScheduledUntilItsTimeComes(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let sendAt = origin.addingTimeInterval(3600)
             let new = StoreFixture.message(sendAt: sendAt)
             _ = try await store.accept([new], idempotency: nil)
@@ -50,8 +52,9 @@ import Testing
         }
     }
 
-    @Test func sendAtInThePastQueuesAtOnce() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func sendAtInThePastQueuesAtOnce(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let new = StoreFixture.message(sendAt: origin.addingTimeInterval(-60))
             _ = try await store.accept([new], idempotency: nil)
             #expect(try await store.message(id: new.id, now: origin)?.status == .queued)
@@ -59,16 +62,18 @@ import Testing
         }
     }
 
-    @Test func batchOfMessagesIsStoredTogether() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func batchOfMessagesIsStoredTogether(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let batch = (0..<3).map { StoreFixture.message(createdAt: origin.addingTimeInterval(Double($0))) }
             #expect(try await store.accept(batch, idempotency: nil) == .accepted)
             for message in batch { #expect(try await store.message(id: message.id, now: origin) != nil) }
         }
     }
 
-    @Test func duplicateMessageIDFailsAloneAsADatabaseError() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func duplicateMessageIDFailsAloneAsADatabaseError(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let new = StoreFixture.message()
             _ = try await store.accept([new], idempotency: nil)
             await #expect {
@@ -80,8 +85,9 @@ import Testing
         }
     }
 
-    @Test func idempotencyKeyStoresOnceAndAnswersForADay() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func idempotencyKeyStoresOnceAndAnswersForADay(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let record = IdempotencyRecord(key: "k1", bodyHash: "abc", responseStatus: 202, responseBody: Array("{}".utf8), createdAt: origin)
             let first = StoreFixture.message()
             #expect(try await store.accept([first], idempotency: record) == .accepted)
@@ -104,8 +110,9 @@ import Testing
         }
     }
 
-    @Test func concurrentAcceptsWithOneKeyStoreOneMessage() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func concurrentAcceptsWithOneKeyStoreOneMessage(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let record = IdempotencyRecord(key: "race", bodyHash: "h", responseStatus: 202, responseBody: [1, 2], createdAt: origin)
             let messages = (0..<8).map { StoreFixture.message(createdAt: origin.addingTimeInterval(Double($0))) }
             let results = try await withThrowingTaskGroup(of: AcceptResult.self) { group in
@@ -120,8 +127,9 @@ import Testing
         }
     }
 
-    @Test func queueLimitRefusesWhatWouldPassIt() async throws {
-        try await StoreFixture.withStore(queueLimit: 3) { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func queueLimitRefusesWhatWouldPassIt(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend, queueLimit: 3) { store, _ async throws in
             _ = try await store.accept([StoreFixture.message()], idempotency: nil)
             await #expect(throws: StoreError.queueFull(limit: 3)) {
                 try await store.accept([StoreFixture.message()], idempotency: nil)
@@ -142,11 +150,12 @@ import Testing
         }
     }
 
-    @Test func queueLimitCountsWhatAnAdministratorCanceledMeanwhile() async throws {
-        try await StoreFixture.withStore(queueLimit: 2) { store, directory async throws in
+    @Test(arguments: StoreBackend.available)
+    func queueLimitCountsWhatAnotherInstanceCanceledMeanwhile(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend, queueLimit: 2) { store, location async throws in
             let first = StoreFixture.message()
             _ = try await store.accept([first], idempotency: nil)
-            let admin = try SQLiteQueueStore(directory: directory, mode: .administration)
+            let admin = try location.openInstance()
             #expect(try await admin.cancel(messageID: first.id, now: origin) != .notFound)
             await admin.close()
             #expect(try await store.accept([StoreFixture.message()], idempotency: nil) == .accepted)

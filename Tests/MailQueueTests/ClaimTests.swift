@@ -5,8 +5,9 @@ import Testing
 @Suite struct ClaimTests {
     let origin = StoreFixture.origin
 
-    @Test func claimLeasesDueRecipientsOnce() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func claimLeasesDueRecipientsOnce(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let ids = try await StoreFixture.acceptMessages(3, into: store, recipients: ["a@x.org", "b@y.org"])
             let now = origin.addingTimeInterval(10)
             let first = try await store.claimDueRecipients(owner: "one", now: now, limit: 4, lease: .seconds(60))
@@ -24,8 +25,9 @@ import Testing
         }
     }
 
-    @Test func lapsedLeaseIsClaimableAgain() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func lapsedLeaseIsClaimableAgain(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             _ = try await StoreFixture.acceptMessages(1, into: store)
             let claimed = try await store.claimDueRecipients(owner: "dead", now: origin, limit: 10, lease: .milliseconds(100))
             #expect(claimed.count == 1)
@@ -35,8 +37,9 @@ import Testing
         }
     }
 
-    @Test func renewalKeepsTheLeaseOnlyForItsOwner() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func renewalKeepsTheLeaseOnlyForItsOwner(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             _ = try await StoreFixture.acceptMessages(1, into: store)
             let claimed = try await store.claimDueRecipients(owner: "one", now: origin, limit: 10, lease: .seconds(1))
             let ids = claimed.map(\.recipientID)
@@ -49,8 +52,9 @@ import Testing
         }
     }
 
-    @Test func releaseMakesRecipientsClaimableWithoutAnAttempt() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func releaseMakesRecipientsClaimableWithoutAnAttempt(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             _ = try await StoreFixture.acceptMessages(1, into: store)
             let claimed = try await store.claimDueRecipients(owner: "one", now: origin, limit: 10, lease: .seconds(60))
             try await store.releaseRecipients(owner: "other", recipientIDs: claimed.map(\.recipientID))
@@ -62,32 +66,49 @@ import Testing
         }
     }
 
-    @Test func gatewayOpenClearsTheLeasesOfADeadProcess() async throws {
-        let directory = StoreFixture.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let first = try SQLiteQueueStore(directory: directory)
-        _ = try await StoreFixture.acceptMessages(2, into: first)
-        #expect(try await first.claimDueRecipients(owner: "dead", now: origin.addingTimeInterval(10), limit: 10, lease: .seconds(3600)).count == 2)
-        await first.close()
-
-        let second = try SQLiteQueueStore(directory: directory)
-        let retaken = try await second.claimDueRecipients(owner: "new", now: origin.addingTimeInterval(10), limit: 10, lease: .seconds(60))
-        #expect(retaken.count == 2)
-        await second.close()
-    }
-
-    @Test func administrationOpenLeavesTheGatewaysLeases() async throws {
-        try await StoreFixture.withStore { store, directory async throws in
+    @Test(arguments: StoreBackend.available)
+    func anotherInstanceLeavesTheLeases(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, location async throws in
             _ = try await StoreFixture.acceptMessages(1, into: store)
             #expect(try await store.claimDueRecipients(owner: "gw", now: origin, limit: 10, lease: .seconds(60)).count == 1)
-            let admin = try SQLiteQueueStore(directory: directory, mode: .administration)
+            let admin = try location.openInstance()
             #expect(try await admin.claimDueRecipients(owner: "admin", now: origin, limit: 10, lease: .seconds(60)).isEmpty)
             await admin.close()
         }
     }
 
-    @Test func retryNowMakesDeferredRecipientsDue() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    /// Two instances on one queue claiming at once (two gateways on PostgreSQL; a
+    /// gateway and an administration command on SQLite) never get the same recipient.
+    @Test(arguments: StoreBackend.available)
+    func instancesClaimingAtOnceNeverShareARecipient(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, location async throws in
+            _ = try await StoreFixture.acceptMessages(60, into: store, recipients: ["a@x.org", "b@y.org"])
+            let other = try location.openInstance()
+            let now = origin.addingTimeInterval(100)
+            let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
+                for (index, instance) in [store, other, store, other].enumerated() {
+                    group.addTask {
+                        var mine: [Int64] = []
+                        for _ in 0..<100 {
+                            let claimed = try await instance.claimDueRecipients(owner: "claimer-\(index)", now: now, limit: 7, lease: .seconds(60))
+                            if claimed.isEmpty { break }
+                            mine += claimed.map(\.recipientID)
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            await other.close()
+            let all = claims.flatMap { $0 }
+            #expect(all.count == 120)
+            #expect(Set(all).count == 120)
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func retryNowMakesDeferredRecipientsDue(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let ids = try await StoreFixture.acceptMessages(2, into: store)
             let claimed = try await store.claimDueRecipients(owner: "a", now: origin.addingTimeInterval(1), limit: 10, lease: .seconds(60))
             #expect(claimed.count == 2)
@@ -113,8 +134,9 @@ import Testing
         }
     }
 
-    @Test func scheduledRecipientsAreNotRetriedEarly() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func scheduledRecipientsAreNotRetriedEarly(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let new = StoreFixture.message(sendAt: origin.addingTimeInterval(600))
             _ = try await store.accept([new], idempotency: nil)
             #expect(try await store.retryNow(messageID: nil, now: origin) == 0)

@@ -5,8 +5,9 @@ import Testing
 @Suite struct ListingTests {
     let origin = StoreFixture.origin
 
-    @Test func pagesWalkNewestFirstToTheEnd() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func pagesWalkNewestFirstToTheEnd(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let ids = try await StoreFixture.acceptMessages(25, into: store)
             var seen: [String] = []
             var cursor: String?
@@ -23,8 +24,9 @@ import Testing
         }
     }
 
-    @Test func exactlyFullLastPageHasNoCursor() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func exactlyFullLastPageHasNoCursor(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             _ = try await StoreFixture.acceptMessages(4, into: store)
             let first = try await store.listMessages(status: nil, limit: 2, cursor: nil, now: origin)
             let second = try await store.listMessages(status: nil, limit: 2, cursor: first.nextCursor, now: origin)
@@ -34,8 +36,9 @@ import Testing
         }
     }
 
-    @Test func statusFilterUsesTheMessageStatus() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func statusFilterUsesTheMessageStatus(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let ids = try await StoreFixture.acceptMessages(4, into: store)
             let scheduled = StoreFixture.message(createdAt: origin.addingTimeInterval(10), sendAt: origin.addingTimeInterval(100))
             _ = try await store.accept([scheduled], idempotency: nil)
@@ -69,8 +72,9 @@ import Testing
         }
     }
 
-    @Test func malformedCursorIsRefused() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func malformedCursorIsRefused(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             for cursor in ["", "msg_", "abc", "msg_ABC", "msg_a'--", "evt_0123", "msg_" + String(repeating: "a", count: 65)] {
                 await #expect(throws: StoreError.invalidCursor(cursor)) {
                     try await store.listMessages(status: nil, limit: 10, cursor: cursor, now: origin)
@@ -81,8 +85,9 @@ import Testing
         }
     }
 
-    @Test func limitIsClampedToItsRange() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func limitIsClampedToItsRange(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             _ = try await StoreFixture.acceptMessages(3, into: store)
             #expect(try await store.listMessages(status: nil, limit: 0, cursor: nil, now: origin).messages.count == 1)
             #expect(try await store.listMessages(status: nil, limit: 10_000, cursor: nil, now: origin).messages.count == 3)

@@ -5,7 +5,7 @@ import Testing
 @Suite struct OutcomeTests {
     let origin = StoreFixture.origin
 
-    private func claimOne(_ store: SQLiteQueueStore, recipients: [String] = ["bob@example.org"], webhookURL: String? = "https://hooks.example.com/a")
+    private func claimOne(_ store: any QueueStore, recipients: [String] = ["bob@example.org"], webhookURL: String? = "https://hooks.example.com/a")
         async throws -> (NewMessage, [ClaimedRecipient])
     {
         let new = StoreFixture.message(recipients: recipients, webhookURL: webhookURL)
@@ -13,8 +13,9 @@ import Testing
         return (new, try await store.claimDueRecipients(owner: "d", now: origin, limit: 100, lease: .seconds(60)))
     }
 
-    @Test func eachFinalOutcomeUpdatesTheRecipientAndPostsAnEvent() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func eachFinalOutcomeUpdatesTheRecipientAndPostsAnEvent(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let (new, claimed) = try await claimOne(store, recipients: ["a@x.org", "b@x.org", "c@x.org"])
             let decided = origin.addingTimeInterval(2)
             let outcomes = [
@@ -43,8 +44,9 @@ import Testing
         }
     }
 
-    @Test func onlyTheFirstDeferralPostsAnEvent() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func onlyTheFirstDeferralPostsAnEvent(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let (new, claimed) = try await claimOne(store)
             let id = claimed[0].recipientID
             var now = origin
@@ -77,8 +79,9 @@ import Testing
         }
     }
 
-    @Test func outcomeIsIgnoredOnceTheLeaseWasLost() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func outcomeIsIgnoredOnceTheLeaseWasLost(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let new = StoreFixture.message(recipients: ["bob@example.org"])
             _ = try await store.accept([new], idempotency: nil)
             let lost = try await store.claimDueRecipients(owner: "slow", now: origin, limit: 10, lease: .seconds(1))
@@ -100,8 +103,9 @@ import Testing
         }
     }
 
-    @Test func cancelEndsPendingRecipientsWithoutEvents() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func cancelEndsPendingRecipientsWithoutEvents(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let (new, claimed) = try await claimOne(store, recipients: ["a@x.org", "b@x.org"])
             try await store.recordOutcomes(
                 [RecipientOutcome(recipientID: claimed[0].recipientID, kind: .delivered, response: nil, attempted: true, decidedAt: origin)],
@@ -127,8 +131,9 @@ import Testing
         }
     }
 
-    @Test func messageWithoutWebhookRecordsEventsThatPostNothing() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func messageWithoutWebhookRecordsEventsThatPostNothing(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let (new, claimed) = try await claimOne(store, webhookURL: nil)
             try await store.recordOutcomes(
                 [RecipientOutcome(recipientID: claimed[0].recipientID, kind: .delivered, response: nil, attempted: true, decidedAt: origin)],
@@ -139,8 +144,9 @@ import Testing
         }
     }
 
-    @Test func statisticsCountQueueDepthAndOldestDeferral() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func statisticsCountQueueDepthAndOldestDeferral(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             _ = try await store.accept([StoreFixture.message(createdAt: origin, sendAt: origin.addingTimeInterval(100))], idempotency: nil)
             let (_, claimed) = try await claimOne(store, recipients: ["a@x.org"])
             try await store.recordOutcomes(

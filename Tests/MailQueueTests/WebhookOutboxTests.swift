@@ -6,7 +6,7 @@ import Testing
     let origin = StoreFixture.origin
 
     /// One message with `count` recipients, all delivered at `origin`: `count` pending events.
-    private func deliveredEvents(_ store: SQLiteQueueStore, count: Int) async throws -> NewMessage {
+    private func deliveredEvents(_ store: any QueueStore, count: Int) async throws -> NewMessage {
         let new = StoreFixture.message(recipients: (0..<count).map { "r\($0)@example.org" }, tags: ["a", "b"])
         _ = try await store.accept([new], idempotency: nil)
         let claimed = try await store.claimDueRecipients(owner: "d", now: origin, limit: 100, lease: .seconds(60))
@@ -17,8 +17,9 @@ import Testing
         return new
     }
 
-    @Test func claimedEventCarriesItsPayload() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func claimedEventCarriesItsPayload(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let new = try await deliveredEvents(store, count: 1)
             #expect(try await store.nextWebhookDue() == origin)
             let webhooks = try await store.claimDueWebhooks(owner: "w", now: origin, limit: 10, lease: .seconds(30))
@@ -41,8 +42,9 @@ import Testing
         }
     }
 
-    @Test func resultsSettleOrRescheduleEvents() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func resultsSettleOrRescheduleEvents(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             let new = try await deliveredEvents(store, count: 3)
             let webhooks = try await store.claimDueWebhooks(owner: "w", now: origin, limit: 10, lease: .seconds(30))
             #expect(webhooks.count == 3)
@@ -68,8 +70,9 @@ import Testing
         }
     }
 
-    @Test func resultsFromALostLeaseAreIgnored() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func resultsFromALostLeaseAreIgnored(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             _ = try await deliveredEvents(store, count: 1)
             let lost = try await store.claimDueWebhooks(owner: "slow", now: origin, limit: 10, lease: .seconds(1))
             let later = origin.addingTimeInterval(2)
@@ -83,13 +86,32 @@ import Testing
         }
     }
 
-    @Test func claimHonoursTheLimitOldestFirst() async throws {
-        try await StoreFixture.withStore { store, _ async throws in
+    @Test(arguments: StoreBackend.available)
+    func claimHonoursTheLimitOldestFirst(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
             _ = try await deliveredEvents(store, count: 5)
             let first = try await store.claimDueWebhooks(owner: "w", now: origin, limit: 2, lease: .seconds(30))
             let rest = try await store.claimDueWebhooks(owner: "w", now: origin, limit: 10, lease: .seconds(30))
             #expect(first.count == 2 && rest.count == 3)
             #expect(Set(first.map(\.eventID)).isDisjoint(with: rest.map(\.eventID)))
+        }
+    }
+
+    @Test(arguments: StoreBackend.available)
+    func releasedEventsAreDueAgainAtOnceForTheirOwnerOnly(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
+            _ = try await deliveredEvents(store, count: 3)
+            let later = origin.addingTimeInterval(10)
+            let claimed = try await store.claimDueWebhooks(owner: "w", now: later, limit: 10, lease: .seconds(300))
+            #expect(claimed.count == 3)
+            try await store.releaseWebhooks(owner: "other", eventIDs: claimed.map(\.eventID))
+            #expect(try await store.claimDueWebhooks(owner: "w2", now: later, limit: 10, lease: .seconds(30)).isEmpty)
+
+            try await store.releaseWebhooks(owner: "w", eventIDs: claimed.prefix(2).map(\.eventID))
+            #expect(try await store.nextWebhookDue() == origin)
+            let again = try await store.claimDueWebhooks(owner: "w2", now: later, limit: 10, lease: .seconds(30))
+            #expect(again.map(\.eventID) == claimed.prefix(2).map(\.eventID))
+            #expect(again.allSatisfy { $0.postAttempts == 0 })
         }
     }
 }

@@ -59,6 +59,20 @@ enum WebhookSQL {
         }
     }
 
+    /// Claimed events given back unposted: due again at once (their creation time
+    /// is in the past and keeps them in order among the due ones).
+    static func release(owner: String, eventIDs: [String], _ connection: SQLiteConnection) throws(SQLiteError) {
+        for id in eventIDs {
+            try connection.run(
+                """
+                UPDATE events SET lease_owner = NULL, lease_expires_at = NULL, webhook_next_attempt_at = created_at
+                WHERE id = ? AND lease_owner = ? AND webhook_status = 'pending'
+                """,
+                [.text(id), .text(owner)]
+            )
+        }
+    }
+
     static func nextDue(_ connection: SQLiteConnection) throws(SQLiteError) -> Date? {
         try connection.queryFirst(
             "SELECT webhook_next_attempt_at FROM events WHERE webhook_next_attempt_at IS NOT NULL ORDER BY webhook_next_attempt_at LIMIT 1"

@@ -2,8 +2,24 @@ import Foundation
 import Testing
 @testable import MailQueue
 
-@Suite struct OpeningTests {
+/// What only the SQLite store does: the data directory's lock, files on disk,
+/// schema versions in the file header, clearing a dead gateway's leases at open.
+@Suite struct SQLiteOpeningTests {
     let origin = StoreFixture.origin
+
+    @Test func gatewayOpenClearsTheLeasesOfADeadProcess() async throws {
+        let directory = StoreFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try SQLiteQueueStore(directory: directory)
+        _ = try await StoreFixture.acceptMessages(2, into: first)
+        #expect(try await first.claimDueRecipients(owner: "dead", now: origin.addingTimeInterval(10), limit: 10, lease: .seconds(3600)).count == 2)
+        await first.close()
+
+        let second = try SQLiteQueueStore(directory: directory)
+        let retaken = try await second.claimDueRecipients(owner: "new", now: origin.addingTimeInterval(10), limit: 10, lease: .seconds(60))
+        #expect(retaken.count == 2)
+        await second.close()
+    }
 
     @Test func secondGatewayIsRefusedWhileAdministrationWorksAlongside() async throws {
         try await StoreFixture.withStore { store, directory async throws in

@@ -5,7 +5,7 @@ import Testing
 /// `kill -9` for real: this test binary runs again as a child that accepts
 /// messages and claims recipients until it is killed; the parent then opens the
 /// same directory as a new gateway would.
-@Suite struct CrashTests {
+@Suite struct SQLiteCrashTests {
     static let childDirectoryVariable = "MAILQUEUE_CRASH_CHILD_DIR"
     static let childDirectory = ProcessInfo.processInfo.environment[childDirectoryVariable]
 

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import MailQueue
 
-@Suite struct GroupCommitTests {
+@Suite struct SQLiteGroupCommitTests {
     let origin = StoreFixture.origin
 
     /// Holds the writer thread inside a batch until `release` is signalled, so that
