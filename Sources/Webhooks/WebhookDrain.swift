@@ -32,6 +32,9 @@ final class WebhookDrain {
     private let minimumClaim: Int
     private var queues: ReceiverQueues
     private var results = PendingResults()
+    /// Events claimed but never posted when the service began stopping: `finish()`
+    /// gives them back so that they are due at once, here after a restart or on another gateway.
+    private var unpostedAtStop: [PendingWebhook] = []
     private var phase = Phase.running
     private var nextClaimAt = ContinuousClock.now
 
@@ -90,6 +93,20 @@ final class WebhookDrain {
                 "count": "\(results.count)",
             ])
         }
+        await releaseUnposted()
+    }
+
+    private func releaseUnposted() async {
+        guard !unpostedAtStop.isEmpty else { return }
+        do {
+            try await store.releaseWebhooks(owner: configuration.owner, eventIDs: unpostedAtStop.map(\.eventID))
+            logger.debug("webhook events given back unposted at stop", metadata: ["count": "\(unpostedAtStop.count)"])
+        } catch {
+            logger.warning("could not give back unposted webhook events; they are due again when their lease ends", metadata: [
+                "count": "\(unpostedAtStop.count)", "error": "\(error)",
+            ])
+        }
+        unpostedAtStop = []
     }
 
     private func wakeUpTime() -> ContinuousClock.Instant {
@@ -122,7 +139,7 @@ final class WebhookDrain {
     private func beginDraining(deadline: ContinuousClock.Instant) {
         if case .draining(let current) = phase, current <= deadline { return }
         if case .running = phase {
-            letGo(queues.releaseHeld(), why: "the service is stopping")
+            unpostedAtStop = queues.releaseHeld()
             logger.info("webhook service stopping", metadata: ["in_flight": "\(queues.inFlightCount)"])
         }
         phase = .draining(deadline: deadline)
@@ -227,7 +244,11 @@ final class WebhookDrain {
         }
     }
 
-    /// Events claimed but not posted: their lease runs out and the store offers them again.
+    /// Events claimed but not posted because their receiver is congested or they
+    /// waited too long for a slot: their lease runs out and the store offers them
+    /// again. Not given back at once on purpose: the lease is their back-off, since
+    /// claims take the oldest due events first and would hand a congested
+    /// receiver's backlog straight back, crowding out other receivers' events.
     private func letGo(_ events: [PendingWebhook], why reason: String) {
         guard !events.isEmpty else { return }
         logger.debug("webhook events left for their lease to expire", metadata: [

@@ -203,6 +203,25 @@ import Webhooks
         #expect(try #require(due) <= Date())
     }
 
+    /// Events claimed but still waiting for a slot when the service stops are given
+    /// back: due at once for another gateway (or this one restarted), not after their lease.
+    @Test func stopGivesBackEventsItHeldUnposted() async throws {
+        let fixture = try ServiceFixture()
+        let receiver = try WebhookReceiver(default: .init(delay: 30))
+        let messageID = try await fixture.deliveredMessage(webhookURL: receiver.url(), recipients: 10)
+        let configuration = ServiceFixture.configuration(timeout: .seconds(60), maxInFlight: 2, maxInFlightPerReceiver: 64)
+        let running = RunningService(fixture.service(configuration))
+        _ = await receiver.waitForRequests(count: 2)
+        try await running.stop(gracePeriod: .zero)
+        let claimable = try await fixture.store.claimDueWebhooks(owner: "another-gateway", now: Date(), limit: 100, lease: .seconds(60))
+        await fixture.tearDown()
+
+        #expect(claimable.count == 10)
+        #expect(Set(claimable.map(\.messageID)) == [messageID])
+        #expect(claimable.filter { $0.postAttempts == 0 }.count == 8)
+        #expect(receiver.requests().count == 2)
+    }
+
     @Test func runsOnlyOnceAndStopsBeforeRunning() async throws {
         let fixture = try ServiceFixture()
         let service = fixture.service()
