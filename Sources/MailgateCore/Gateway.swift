@@ -58,16 +58,8 @@ private struct GatewayParts {
         if configuration.apiKeys.isEmpty {
             logger.warning("MAILGATE_API_KEYS is not set: the API is open to anyone who can reach \(configuration.listen) (loopback only)")
         }
-        if configuration.databaseURL != nil {
-            throw StartupError(description: "MAILGATE_DATABASE_URL: PostgreSQL support is not available in this build")
-        }
         let metrics = GatewayMetrics.bootstrap()
-        let store: any QueueStore
-        do {
-            store = try SQLiteQueueStore(directory: configuration.dataDirectory, mode: .gateway, queueLimit: configuration.queueLimit)
-        } catch {
-            throw StartupError(description: "MAILGATE_DATA_DIR \(configuration.dataDirectory): \(error)")
-        }
+        let store = try Self.openStore(configuration)
         self.store = store
         let owner = Gateway.instanceName()
 
@@ -129,11 +121,28 @@ private struct GatewayParts {
         }
     }
 
+    /// PostgreSQL when `MAILGATE_DATABASE_URL` is set (a queue several gateways
+    /// share), else SQLite in `MAILGATE_DATA_DIR`. Errors name the URL masked.
+    private static func openStore(_ configuration: GatewayConfiguration) throws -> any QueueStore {
+        if let database = configuration.databaseURL {
+            do {
+                return try PostgresQueueStore(configuration: .init(url: database.text, queueLimit: configuration.queueLimit))
+            } catch {
+                throw StartupError(description: "MAILGATE_DATABASE_URL \(database.masked): \(error)")
+            }
+        }
+        do {
+            return try SQLiteQueueStore(directory: configuration.dataDirectory, mode: .gateway, queueLimit: configuration.queueLimit)
+        } catch {
+            throw StartupError(description: "MAILGATE_DATA_DIR \(configuration.dataDirectory): \(error)")
+        }
+    }
+
     func run() async -> Int32 {
         logger.info("mailgate \(Gateway.version) listening", metadata: [
             "address": "\(server.localAddress ?? configuration.listen.description)",
             "delivery": "\(configuration.relay.map { "relay \($0.masked)" } ?? "mx")",
-            "data_dir": "\(configuration.dataDirectory)",
+            "queue": "\(configuration.databaseURL.map { "postgresql \($0.masked)" } ?? "sqlite \(configuration.dataDirectory)")",
         ])
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [

@@ -79,13 +79,28 @@ struct Queue: AsyncParsableCommand {
     }
 }
 
-/// Where the queue is: `--data-dir`, else `MAILGATE_DATA_DIR`, else the default.
+/// Where the queue is: PostgreSQL when `--database-url` or `MAILGATE_DATABASE_URL`
+/// is given, else the SQLite data directory: `--data-dir`, else `MAILGATE_DATA_DIR`,
+/// else the default.
 struct QueueLocation: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: ArgumentHelp("The data directory (env MAILGATE_DATA_DIR; default ./mailgate-data).", valueName: "path"))
     var dataDirectory: String?
 
-    var path: String {
-        dataDirectory ?? ConfigurationLoader(environment: ProcessInfo.processInfo.environment).values[.dataDirectory] ?? "./mailgate-data"
+    @Option(name: .customLong("database-url"), help: ArgumentHelp("The PostgreSQL queue (env MAILGATE_DATABASE_URL); overrides --data-dir.", valueName: "url"))
+    var databaseURL: String?
+
+    private var values: [ConfigurationKey: String] { ConfigurationLoader(environment: ProcessInfo.processInfo.environment).values }
+
+    var path: String { dataDirectory ?? values[.dataDirectory] ?? "./mailgate-data" }
+
+    /// The PostgreSQL URL, if one is given; a malformed one is a usage error naming the variable.
+    func database() throws(CommandFailure) -> DatabaseURL? {
+        guard let text = databaseURL ?? values[.databaseURL], !text.isEmpty else { return nil }
+        do {
+            return try DatabaseURL.parse(text)
+        } catch {
+            throw CommandFailure(message: "MAILGATE_DATABASE_URL: \(error.reason)", status: 2)
+        }
     }
 }
 
@@ -94,10 +109,18 @@ private func withQueue<T>(
     _ location: QueueLocation, _ body: (QueueAdministration) async throws(StoreError) -> T
 ) async throws(CommandFailure) -> T {
     let queue: QueueAdministration
-    do {
-        queue = try QueueAdministration(dataDirectory: location.path)
-    } catch {
-        throw CommandFailure(message: "cannot open the queue in \(location.path): \(error)")
+    if let database = try location.database() {
+        do {
+            queue = try QueueAdministration(databaseURL: database)
+        } catch {
+            throw CommandFailure(message: "cannot open the queue at \(database.masked): \(error)")
+        }
+    } else {
+        do {
+            queue = try QueueAdministration(dataDirectory: location.path)
+        } catch {
+            throw CommandFailure(message: "cannot open the queue in \(location.path): \(error)")
+        }
     }
     do {
         let result = try await body(queue)

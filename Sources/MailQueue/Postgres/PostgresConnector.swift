@@ -13,6 +13,9 @@ final class PostgresConnector: Sendable {
     private let connectTimeout: Duration
     private let statementTimeout: Duration
     private let sessionSettings: String
+    /// The URL's password, as written and decoded: scrubbed from libpq's messages
+    /// (one about a malformed URL can quote part of it), which end up in logs.
+    private let secrets: [String]
     private let lastFailure = Mutex<(at: ContinuousClock.Instant, error: PostgresError)?>(nil)
 
     /// `url` goes to libpq as written (a URL or `key=value` pairs); its own settings
@@ -27,6 +30,8 @@ final class PostgresConnector: Sendable {
             ("tcp_user_timeout", String(Int(statementTimeout.components.seconds) * 1000 + 1000)),
             ("dbname", url),
         ]
+        let components = URLComponents(string: url)
+        secrets = [components?.percentEncodedPassword, components?.password].compactMap { $0 }.filter { !$0.isEmpty }
         self.connectTimeout = connectTimeout
         // The client waits a little longer than the server, so that the server's own
         // timeout (an error that leaves the connection usable) normally comes first.
@@ -53,8 +58,10 @@ final class PostgresConnector: Sendable {
             lastFailure.withLock { $0 = nil }
             return connection
         } catch {
-            lastFailure.withLock { $0 = (ContinuousClock.now, error) }
-            throw error
+            var scrubbed = error
+            for secret in secrets { scrubbed.message = scrubbed.message.replacingOccurrences(of: secret, with: "****") }
+            lastFailure.withLock { [scrubbed] in $0 = (ContinuousClock.now, scrubbed) }
+            throw scrubbed
         }
     }
 }

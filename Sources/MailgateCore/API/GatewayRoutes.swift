@@ -64,6 +64,8 @@ struct GatewayRoutes: Sendable {
             }
             if let sqlite = store as? SQLiteQueueStore {
                 metrics.updateStore(sqlite.writeStatistics)
+            } else if let postgres = store as? PostgresQueueStore {
+                metrics.updateStore(postgres.writeStatistics)
             }
             responder.respond(HTTPResponse(
                 status: .ok, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], body: metrics.render()))

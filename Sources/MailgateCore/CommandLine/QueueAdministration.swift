@@ -14,6 +14,12 @@ public struct QueueAdministration: Sendable {
         store = try SQLiteQueueStore(directory: dataDirectory, mode: .administration)
     }
 
+    /// The queue the gateways share in PostgreSQL, on one connection for writes and one for reads.
+    public init(databaseURL: DatabaseURL) throws(StoreError) {
+        store = try PostgresQueueStore(configuration: .init(
+            url: databaseURL.text, writerConnections: 1, readerConnections: 1, applicationName: "mailgate-queue"))
+    }
+
     /// Filters `queue list` understands: a message status, or a recipient status
     /// (`deferred` lists messages with a deferred recipient, as postqueue does).
     public static let statusNames = Set(MessageStatus.allCases.map(\.rawValue) + RecipientStatus.allCases.map(\.rawValue))
