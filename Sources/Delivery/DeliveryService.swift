@@ -23,6 +23,10 @@ public struct DeliveryServiceConfiguration: Sendable {
     /// The longest sleep between looks at the queue (other instances and the
     /// command line change it too).
     public var pollInterval: Duration = .seconds(1)
+    /// The shortest time between two claims that found less than a full batch:
+    /// thousands of accepts a second wake the service, and one claim for each
+    /// would cost more than the messages it finds.
+    public var minimumClaimInterval: Duration = .milliseconds(20)
 
     public init(relayMode: Bool, retryPolicy: RetryPolicy, totalConnections: Int, connectionsPerDestination: Int, owner: String) {
         self.relayMode = relayMode
@@ -139,7 +143,12 @@ public final class DeliveryService: Sendable {
                 }
             }
             if claimedFullBatch { continue }
+            let claimedAt = ContinuousClock.now
             await wakeClaims.wait(timeout: await sleepBeforeNextClaim())
+            let since = ContinuousClock.now - claimedAt
+            if since < configuration.minimumClaimInterval, isRunning {
+                try? await Task.sleep(for: configuration.minimumClaimInterval - since)
+            }
         }
     }
 
