@@ -159,11 +159,16 @@ final class SMTPDeliverySession: DeliverySession {
 
     func deliver(_ job: DeliveryJob) -> [RecipientAttempt]? {
         let reused = connection.transactionCount > 0
+        // UTF-8 headers need `MAIL FROM … SMTPUTF8` even when this transaction's
+        // addresses are ASCII (RFC 6531 §3.4), so it is declared wherever offered. A
+        // peer without SMTPUTF8 still gets the message for its ASCII recipients:
+        // SPEC §2 bounces only the recipients whose own address needs it.
         let envelope = SMTPEnvelope(
             sender: job.content.envelopeFrom,
             recipients: job.recipients.map(\.email),
             content: job.content.content,
-            requires8BitMIME: job.content.requires8BitMIME)
+            requires8BitMIME: job.content.requires8BitMIME,
+            contentRequiresSMTPUTF8: job.content.requiresSMTPUTF8 && connection.capabilities.smtpUTF8)
         do throws(SMTPError) {
             let result = try connection.send(envelope)
             return zip(job.recipients, result.recipients).map { recipient, outcome in
