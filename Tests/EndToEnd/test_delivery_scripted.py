@@ -2,6 +2,7 @@
 SMTP peer as the relay: mixed replies in one transaction, retries, refusals and
 failures at every phase, transaction sizes, PIPELINING, SMTPUTF8, cancellation."""
 
+import base64
 import json
 import time
 
@@ -217,3 +218,72 @@ def test_delete_of_a_deferred_message_cancels_it(gateway, smtp_peer):
     # A retry could have been on the wire at the moment of the DELETE, never later.
     assert len([c for c in peer.commands() if c["verb"] == "MAIL"]) <= attempts_at_cancel + 1
     assert node.request("DELETE", f"/v1/messages/{accepted['id']}").status == 409
+
+
+def test_refused_mail_from_or_data_decides_every_recipient(gateway, smtp_peer):
+    cases = [({"mail": "550 5.7.1 sender rejected"}, "bounced", 550),
+             ({"mail": "451 4.3.0 try later"}, "deferred", 451),
+             ({"data": "554 5.5.1 no DATA for you"}, "bounced", 554)]
+    for script, status, code in cases:
+        peer = smtp_peer(script)
+        node = gateway(env=relay_env(peer), name=f"gateway-{peer.port}")
+        accepted = node.send({"from": "alice@example.com", "to": ["a@example.org", "b@example.org"], "text": "x"})
+        message = node.wait_status(accepted["id"], status)
+        for recipient in message["recipients"]:
+            assert recipient["last_response"]["code"] == code, (script, recipient)
+            assert recipient["attempts"] == 1
+        assert peer.messages() == []
+        node.stop()
+
+
+def test_message_over_the_peers_size_bounces_before_the_body_is_sent(gateway, smtp_peer):
+    peer = smtp_peer({"size": 2000})
+    node = gateway(env=relay_env(peer))
+    accepted = node.send({"from": "alice@example.com", "to": ["a@example.org", "b@example.org"], "text": "y" * 5000})
+    message = node.wait_final(accepted["id"])
+    for recipient in message["recipients"]:
+        assert recipient["status"] == "bounced"
+        assert recipient["last_response"]["code"] == 552 and recipient["last_response"]["enhanced_code"] == "5.3.4"
+    assert "DATA" not in [c["verb"] for c in peer.commands()]
+    small = node.send({"from": "alice@example.com", "to": "a@example.org", "text": "small"})
+    assert node.wait_final(small["id"])["recipients"][0]["status"] == "delivered"
+    (sent,) = [c for c in peer.commands() if c["verb"] == "MAIL"]
+    assert "SIZE=" in sent["arg"], "SIZE is declared when offered"
+
+
+def test_helo_when_ehlo_is_refused(gateway, smtp_peer):
+    peer = smtp_peer({"ehlo": "502 5.5.2 EHLO not implemented"})
+    node = gateway(env=relay_env(peer))
+    accepted = node.send({"from": "alice@example.com", "to": "a@example.org", "text": "x"})
+    assert node.wait_final(accepted["id"])["recipients"][0]["status"] == "delivered"
+    verbs = [c["verb"] for c in peer.commands()]
+    assert verbs[:2] == ["EHLO", "HELO"], verbs
+    assert peer.commands()[1]["arg"] == "gateway.test", "MAILGATE_HELO_NAME"
+
+
+def test_structured_message_is_seven_bit_for_a_peer_without_8bitmime(gateway, smtp_peer):
+    peer = smtp_peer({"eightbitmime": False, "smtputf8": False})
+    node = gateway(env=relay_env(peer))
+    accepted = node.send({"from": "Jörg Ä <joerg@example.com>", "to": {"email": "bob@example.org", "name": "Bøb"},
+                          "subject": "Grüße ✓", "text": "Schöne Grüße\n" + "ä" * 1200, "html": "<p>été</p>",
+                          "attachments": [{"filename": "naïve.txt", "content": "w6TDtsO8"}]})
+    assert node.wait_final(accepted["id"])["recipients"][0]["status"] == "delivered"
+    (sent,) = peer.messages()
+    assert max(sent["content"]) < 0x80, "7-bit only"
+    assert max(len(line) for line in sent["content"].split(b"\r\n")) <= 998
+    assert not any("BODY=8BITMIME" in (c["arg"] or "") for c in peer.commands())
+
+
+def test_utf8_header_declares_smtputf8_even_for_an_ascii_envelope(gateway, smtp_peer):
+    peer = smtp_peer({"smtputf8": True})
+    node = gateway(env=relay_env(peer))
+    raw = ("From: Jörg <jörg@example.com>\r\nTo: bob@example.org\r\nSubject: ünïcode header\r\n"
+           "Message-ID: <utf8-raw@example.com>\r\nDate: Mon, 30 Nov 2026 12:00:00 +0000\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+           "grüße\r\n").encode()
+    accepted = node.send({"from": "joerg@example.com", "to": "bob@example.org", "raw": base64.b64encode(raw).decode()})
+    assert node.wait_final(accepted["id"])["recipients"][0]["status"] == "delivered"
+    (mail,) = [c for c in peer.commands() if c["verb"] == "MAIL"]
+    assert "SMTPUTF8" in mail["arg"].upper().split(), ("RFC 6531 §3.4: the message has UTF-8 headers", mail)
+    (sent,) = peer.messages()
+    assert sent["content"] == raw

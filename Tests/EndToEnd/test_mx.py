@@ -221,3 +221,15 @@ def test_opportunistic_starttls_and_plain_text_after_a_failed_handshake(gateway,
         assert not any(c["verb"] == "STARTTLS" for c in backend.commands() if c["session"] == in_plain["session"])
     finally:
         proxy.close()
+
+
+def test_utf8_address_in_the_header_declares_smtputf8_at_every_domain(mx):
+    accepted = mx.node.send({"from": "alice@example.com", "to": ["jörg@a.test", "bob@b.test"], "text": "x"})
+    message = mx.node.wait_final(accepted["id"])
+    assert {r["status"] for r in message["recipients"]} == {"delivered"}, message
+    for peer, rcpt in ((mx.mx1, "jörg@a.test"), (mx.mx2, "bob@b.test")):
+        (mail,) = [c for c in peer.commands() if c["verb"] == "MAIL"]
+        assert "SMTPUTF8" in mail["arg"].upper().split(), (rcpt, mail["arg"])
+        (sent,) = peer.messages()
+        assert sent["rcpt_tos"] == [rcpt]
+        assert "jörg@a.test".encode() in sent["content"], "the To: header carries the UTF-8 address"
