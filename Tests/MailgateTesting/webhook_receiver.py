@@ -187,7 +187,9 @@ def main():
     if options.exit_with_stdin:
 
         def watch_stdin():
-            while sys.stdin.buffer.read(4096):
+            # os.read, not sys.stdin: a daemon thread blocked inside the buffered
+            # reader holds its lock, and interpreter shutdown then waits a second for it.
+            while os.read(sys.stdin.fileno(), 4096):
                 pass
             stop()
 
