@@ -208,3 +208,33 @@ def test_connection_is_reused_for_messages_to_the_relay_with_rset_between(gatewa
         mails = verbs.count("MAIL")
         # Every transaction after a session's first starts with RSET.
         assert verbs == ["MAIL"] + ["RSET", "MAIL"] * (mails - 1), verbs
+
+
+def test_smtps_relay_speaks_tls_from_the_first_byte(gateway, smtp_peer, tmp_path):
+    cert, key = self_signed_certificate(tmp_path / "certs", "smtps.test")
+    relay = smtp_peer({"cert": cert, "key": key, "implicit_tls": True})
+    node = gateway(env={**QUIET, "MAILGATE_RELAY": f"smtps://127.0.0.1:{relay.port}?tls_verify=false"})
+    accepted = node.send({"from": "alice@example.com", "to": "bob@example.org", "text": "x"})
+    assert node.wait_final(accepted["id"])["recipients"][0]["status"] == "delivered"
+    (received,) = relay.messages()
+    assert received["tls"] is True
+    assert all(c["tls"] for c in relay.commands())
+
+
+def test_auth_login_and_clear_text_auth_on_a_loopback_relay(gateway, smtp_peer, tmp_path):
+    cert, key = self_signed_certificate(tmp_path / "certs", "login.test")
+    login_only = smtp_peer({"cert": cert, "key": key, "auth": {
+        "users": {"user@example.com": "pw"}, "mechanisms": ["LOGIN"], "required": True, "require_tls": True}})
+    # No TLS at all: AUTH in clear text is allowed because the relay is on loopback.
+    clear = smtp_peer({"auth": {"users": {"plain-user": "pw"}, "mechanisms": ["PLAIN"], "required": True,
+                                "require_tls": False}})
+    for peer, user in ((login_only, "user%40example.com"), (clear, "plain-user")):
+        node = gateway(env={**QUIET, "MAILGATE_RELAY": f"smtp://{user}:pw@127.0.0.1:{peer.port}?tls_verify=false"},
+                       name=f"gateway-{peer.port}")
+        accepted = node.send({"from": "alice@example.com", "to": "bob@example.org", "text": "x"})
+        message = node.wait_final(accepted["id"], timeout=20)
+        assert message["recipients"][0]["status"] == "delivered", message
+        node.stop()
+    assert login_only.messages()[0]["auth"] == "user@example.com"
+    assert [c["arg"].split()[0] for c in login_only.commands() if c["verb"] == "AUTH"] == ["LOGIN"]
+    assert clear.messages()[0]["auth"] == "plain-user" and clear.messages()[0]["tls"] is False

@@ -224,3 +224,38 @@ def test_private_ip_literal_default_webhook_url_stops_the_gateway_at_start(tmp_p
     result = subprocess.run([BINARY, "serve"], env=env, capture_output=True, text=True, timeout=20)
     assert result.returncode == 1
     assert "MAILGATE_WEBHOOK_URL" in result.stderr + result.stdout
+
+
+def test_slow_receiver_times_out_and_is_retried(gateway, smtp_peer, webhook_receiver):
+    peer = smtp_peer({})
+    hooks = webhook_receiver({"sequence": [{"delay": 3}], "default": {"status": 200}})
+    node = gateway(env=gateway_env(peer, hooks.url, MAILGATE_WEBHOOK_TIMEOUT="500ms"))
+    accepted = node.send({"from": "alice@example.com", "to": "a@example.org", "text": "x"})
+    (event,) = wait_webhook_status(node, accepted["id"], "delivered", timeout=15)
+    assert event["webhook"]["attempts"] == 2
+    received = posts(hooks, 2)
+    assert len({r["headers"]["webhook-id"] for r in received}) == 1
+
+
+def test_redirects_are_not_followed(gateway, smtp_peer, webhook_receiver):
+    peer = smtp_peer({})
+    target = webhook_receiver()
+    redirecting = webhook_receiver({"default": {"status": 307, "headers": {"Location": target.url}}})
+    node = gateway(env=gateway_env(peer, redirecting.url))
+    accepted = node.send({"from": "alice@example.com", "to": "a@example.org", "text": "x"})
+    posts(redirecting, 2)
+    (event,) = node.message(accepted["id"])["events"]
+    assert event["webhook"]["status"] in ("pending", "dropped"), "a 3xx is not a success"
+    assert target.requests() == []
+
+
+def test_event_is_dropped_and_logged_after_the_last_retry(gateway, smtp_peer, webhook_receiver):
+    peer = smtp_peer({})
+    hooks = webhook_receiver({"default": {"status": 503}})
+    node = gateway(env=gateway_env(peer, hooks.url, MAILGATE_WEBHOOK_RETRY_SCHEDULE="100ms,100ms"))
+    accepted = node.send({"from": "alice@example.com", "to": "a@example.org", "text": "x"})
+    (event,) = wait_webhook_status(node, accepted["id"], "dropped")
+    assert event["webhook"]["attempts"] == 3, "the first POST and one per entry of the schedule"
+    time.sleep(0.5)
+    assert len(hooks.requests()) == 3
+    assert any(event["id"] in line and "dropped" in line for line in node.log_text().splitlines())
