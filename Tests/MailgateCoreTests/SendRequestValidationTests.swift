@@ -63,6 +63,10 @@ import Testing
         (#"{\#(valid),"attachments":[{"content":"SGk="}]}"#, ["attachments[0].filename"]),
         (#"{\#(valid),"attachments":[{"filename":"a","content":"SGk=","content_type":"nope"}]}"#, ["attachments[0].content_type"]),
         (#"{\#(valid),"attachments":[{"filename":"a","content":"SGk=","content_id":"<x>"}]}"#, ["attachments[0].content_id"]),
+        // The composer's own attachment rules, reported on the attachment's member.
+        (#"{\#(valid),"attachments":[{"filename":"a","content":"SGk=","content_type":"text/plain; x"}]}"#, ["attachments[0].content_type"]),
+        (#"{\#(valid),"attachments":[{"filename":"a","content":"SGk=","content_type":"multipart/mixed"}]}"#, ["attachments[0].content_type"]),
+        (#"{\#(valid),"attachments":[{"filename":"a","content":"SGk=","content_type":"text/plain; charset=\"utf-8\""}]}"#, []),
         (#"{\#(valid),"attachments":"x"}"#, ["attachments"]),
         // Everything else.
         (#"{\#(valid),"send_at":"tomorrow"}"#, ["send_at"]),

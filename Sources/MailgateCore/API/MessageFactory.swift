@@ -22,10 +22,10 @@ struct MessageFactory: Sendable {
                 from: request.from, to: request.to, cc: request.cc, bcc: request.bcc, replyTo: request.replyTo,
                 subject: request.subject, text: text, html: html, attachments: attachments, headers: headers,
                 messageID: messageID, date: now)
-            do {
+            do throws(CompositionError) {
                 composed = try MessageComposer.compose(draft)
             } catch {
-                return .failure(.invalid([FieldError("text", "the message cannot be composed: \(error)")]))
+                return .failure(.invalid([MessageFactory.fieldError(error)]))
             }
         case .raw(let bytes):
             do {
@@ -56,5 +56,14 @@ struct MessageFactory: Sendable {
                 || recipients.contains { $0.requiresSMTPUTF8 },
             requires8BitMIME: composed.has8BitContent)
         return .success(message)
+    }
+
+    /// A composer refusal reported on the request member at fault (SPEC §6).
+    static func fieldError(_ error: CompositionError) -> FieldError {
+        switch error {
+        case .subject(let reason): FieldError("subject", reason.message)
+        case .header(let name, let reason): FieldError("headers.\(name)", reason.message)
+        case .attachment(let index, let reason): FieldError("attachments[\(index)].\(reason.fieldName)", reason.message)
+        }
     }
 }

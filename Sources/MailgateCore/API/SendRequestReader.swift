@@ -245,7 +245,14 @@ struct SendRequestReader {
             valid = false
         }
         guard valid, let filename, let content else { return nil }
-        return MessageAttachment(filename: filename, contentType: contentType.lowercased(), content: content, contentID: contentID)
+        let attachment = MessageAttachment(filename: filename, contentType: contentType.lowercased(), content: content, contentID: contentID)
+        do throws(AttachmentError) {
+            try attachment.check()
+        } catch {
+            fail("\(field).\(error.fieldName)", error.message)
+            return nil
+        }
+        return attachment
     }
 
     private mutating func readHeaders(_ value: JSONValue?, subjectGiven: Bool, object: JSONObject) -> [HeaderField] {
