@@ -76,6 +76,9 @@ import Testing
         (#"{\#(valid),"webhook_url":"http://169.254.169.254/latest"}"#, ["webhook_url"]),
         (#"{\#(valid),"tags":"receipt"}"#, ["tags"]),
         (#"{\#(valid),"tags":[1]}"#, ["tags[0]"]),
+        // 65 letters with a combining accent: 65 characters but 130 code points, over the 128 allowed.
+        (#"{\#(valid),"tags":["\#(String(repeating: "e\u{301}", count: 65))"]}"#, ["tags[0]"]),
+        (#"{\#(valid),"tags":["\#(String(repeating: "e\u{301}", count: 64))"]}"#, []),
         (#"{\#(valid),"metadata":[]}"#, ["metadata"]),
         (#"{\#(valid),"subjekt":"typo"}"#, ["subjekt"]),
         // Every bad field at once.

@@ -45,7 +45,8 @@ public struct SendRequestLimits: Sendable {
         self.allowPrivateWebhooks = allowPrivateWebhooks
     }
 
-    /// At most this many tags, each at most `maximumTagLength` characters.
+    /// At most this many tags, each at most `maximumTagLength` Unicode code
+    /// points (what JSON Schema's `maxLength` counts, so openapi.yaml can say it).
     static let maximumTags = 50
     static let maximumTagLength = 128
     /// The metadata object as JSON text may take at most this many bytes.

@@ -303,7 +303,7 @@ struct SendRequestReader {
             }
             var tags: [String] = []
             for (index, item) in items.enumerated() {
-                guard case .string(let tag) = item, !tag.isEmpty, tag.count <= SendRequestLimits.maximumTagLength,
+                guard case .string(let tag) = item, !tag.isEmpty, tag.unicodeScalars.count <= SendRequestLimits.maximumTagLength,
                     !tag.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
                 else {
                     fail("tags[\(index)]", "must be a string of 1 to \(SendRequestLimits.maximumTagLength) characters without control characters")
