@@ -60,3 +60,20 @@ def test_kill_9_during_a_burst_loses_nothing_and_resends_only_what_was_on_the_wi
     assert resent <= recent, ("sent again without being on the wire", resent - recent)
     assert len(resent) <= 2 * CONNECTIONS * RECIPIENTS_PER_MESSAGE, len(resent)
     assert second.stop() == 0
+
+
+def test_sigterm_lets_the_transaction_in_flight_finish(gateway, smtp_peer):
+    peer = smtp_peer({"delays": {"DATA_END": 2}})
+    env = {"MAILGATE_RELAY": f"smtp://127.0.0.1:{peer.port}", "MAILGATE_RETRY_SCHEDULE": "1s",
+           "MAILGATE_SMTP_TIMEOUT": "5s"}
+    first = gateway(env=env, name="first")
+    accepted = first.send({"from": "alice@example.com", "to": ["a@example.org", "b@example.org"], "text": "x"})
+    wait_until(lambda: peer.messages(), timeout=10, what="the content at the peer")
+    assert first.stop() == 0, "SIGTERM: the transaction ends, then the gateway exits 0"
+
+    second = gateway(env=env, name="second", workdir=first.workdir)
+    message = second.wait_final(accepted["id"])
+    assert {r["status"] for r in message["recipients"]} == {"delivered"}
+    assert {r["attempts"] for r in message["recipients"]} == {1}
+    time.sleep(1.5)
+    assert len(peer.messages()) == 1, "recorded before exit: not sent again"

@@ -6,7 +6,8 @@ import base64
 import json
 import time
 
-from harness import wait_until
+from harness import free_port, wait_until
+from postfix import self_signed_certificate
 
 # A deferred recipient stays deferred for the whole test unless a test says otherwise.
 QUIET = {"MAILGATE_RETRY_SCHEDULE": "10m", "MAILGATE_SMTP_TIMEOUT": "5s"}
@@ -27,11 +28,13 @@ def wait_recipient(node, message_id, email, status, timeout=20):
     return wait_until(reached, timeout=timeout, what=f"{email} to be {status}")
 
 
-def test_mixed_rcpt_replies_in_one_transaction_then_retry(gateway, smtp_peer, tmp_path):
+def test_mixed_rcpt_replies_in_one_transaction_then_retry(gateway, smtp_peer, webhook_receiver):
     script = {"rcpt": {"soft@example.org": "451 4.2.0 mailbox busy, try later",
                        "hard@example.org": "550 5.1.1 no such user here"}}
     first = smtp_peer(script)
-    node = gateway(env=relay_env(first, host="localhost", MAILGATE_RETRY_SCHEDULE="2s"))
+    hooks = webhook_receiver()
+    node = gateway(env=relay_env(first, host="localhost", MAILGATE_RETRY_SCHEDULE="2s",
+                                 MAILGATE_WEBHOOK_URL=hooks.url, MAILGATE_WEBHOOK_ALLOW_PRIVATE="true"))
     accepted = node.send({"from": "alice@example.com",
                           "to": ["ok@example.org", "soft@example.org", "hard@example.org"],
                           "subject": "mix", "text": "x"})
@@ -70,6 +73,12 @@ def test_mixed_rcpt_replies_in_one_transaction_then_retry(gateway, smtp_peer, tm
     assert message["status"] == "complete"
     (resent,) = second.messages()
     assert resent["rcpt_tos"] == ["soft@example.org"], "only the deferred recipient is sent again"
+
+    posted = wait_until(lambda: len(hooks.requests()) >= 4 and hooks.requests(), what="four events")
+    events = sorted((json.loads(p["body"]) for p in posted), key=lambda e: (e["recipient"], e["attempt"]))
+    assert [(e["recipient"], e["type"], e["attempt"]) for e in events] == [
+        ("hard@example.org", "bounced", 1), ("ok@example.org", "delivered", 1),
+        ("soft@example.org", "deferred", 1), ("soft@example.org", "delivered", 2)]
 
 
 def test_421_greeting_defers(gateway, smtp_peer):
@@ -287,3 +296,44 @@ def test_utf8_header_declares_smtputf8_even_for_an_ascii_envelope(gateway, smtp_
     assert "SMTPUTF8" in mail["arg"].upper().split(), ("RFC 6531 §3.4: the message has UTF-8 headers", mail)
     (sent,) = peer.messages()
     assert sent["content"] == raw
+
+
+def test_refused_connection_defers(gateway):
+    node = gateway(env={**QUIET, "MAILGATE_RELAY": f"smtp://127.0.0.1:{free_port()}"})
+    accepted = node.send({"from": "alice@example.com", "to": ["a@example.org", "b@example.org"], "text": "x"})
+    message = node.wait_status(accepted["id"], "deferred")
+    for recipient in message["recipients"]:
+        assert recipient["last_response"]["code"] // 100 == 4, recipient
+        assert recipient["last_response"]["host"] == "127.0.0.1"
+
+
+def test_421_in_the_middle_of_a_transaction_defers_everyone_in_it(gateway, smtp_peer):
+    peer = smtp_peer({"rcpt": {"b@example.org": "421 4.3.2 shutting down"}})
+    node = gateway(env=relay_env(peer))
+    accepted = node.send({"from": "alice@example.com", "to": ["a@example.org", "b@example.org", "c@example.org"],
+                          "text": "x"})
+    message = node.wait_status(accepted["id"], "deferred")
+    for recipient in message["recipients"]:
+        assert recipient["last_response"]["code"] == 421, recipient
+    assert peer.messages() == [], "no DATA after a 421"
+
+
+def test_pipelined_recipients_all_refused_keep_their_own_replies(gateway, smtp_peer):
+    peer = smtp_peer({"pipelining": True, "rcpt_default": "550 5.1.1 nobody here"})
+    node = gateway(env=relay_env(peer))
+    accepted = node.send({"from": "alice@example.com", "to": ["a@example.org", "b@example.org"], "text": "x"})
+    message = node.wait_final(accepted["id"])
+    for recipient in message["recipients"]:
+        assert recipient["status"] == "bounced"
+        assert recipient["last_response"]["code"] == 550 and recipient["last_response"]["message"] == "nobody here"
+    assert peer.messages() == []
+
+
+def test_starttls_reply_with_injected_plain_text_is_refused(gateway, smtp_peer, tmp_path):
+    cert, key = self_signed_certificate(tmp_path / "certs", "inject.test")
+    peer = smtp_peer({"cert": cert, "key": key, "starttls_inject": True})
+    node = gateway(env={**QUIET, "MAILGATE_RELAY": f"smtp://127.0.0.1:{peer.port}?tls_verify=false"})
+    accepted = node.send({"from": "alice@example.com", "to": "a@example.org", "text": "x"})
+    message = node.wait_status(accepted["id"], "deferred")
+    assert message["recipients"][0]["last_response"]["code"] // 100 == 4
+    assert "MAIL" not in [c["verb"] for c in peer.commands()], "CVE-2011-0411: nothing after the injected reply"
