@@ -25,15 +25,16 @@ from pathlib import Path
 from harness import free_port, wait_until
 
 
-def self_signed_certificate(directory, name="relay.test"):
-    """Writes `<name>.crt` and `<name>.key` (P-256, one day) and returns their paths."""
+def self_signed_certificate(directory, name="relay.test", ip=None):
+    """Writes `<name>.crt` and `<name>.key` (P-256, one day) and returns their paths;
+    the certificate names `name`, and the address `ip` too when given."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     cert, key = directory / f"{name}.crt", directory / f"{name}.key"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
          "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", f"/CN={name}",
-         "-addext", f"subjectAltName=DNS:{name}"],
+         "-addext", f"subjectAltName=DNS:{name}" + (f",IP:{ip}" if ip else "")],
         check=True, capture_output=True)
     return str(cert), str(key)
 

@@ -238,3 +238,30 @@ def test_auth_login_and_clear_text_auth_on_a_loopback_relay(gateway, smtp_peer, 
     assert login_only.messages()[0]["auth"] == "user@example.com"
     assert [c["arg"].split()[0] for c in login_only.commands() if c["verb"] == "AUTH"] == ["LOGIN"]
     assert clear.messages()[0]["auth"] == "plain-user" and clear.messages()[0]["tls"] is False
+
+
+def test_relay_certificate_is_verified_against_the_trust_store_and_the_address(gateway, smtp_peer, tmp_path):
+    """OpenSSL's default trust store honours SSL_CERT_FILE: trusting the test
+    certificate makes verification pass, unless the name does not match."""
+    matching, matching_key = self_signed_certificate(tmp_path / "good", "relay.test", ip="127.0.0.1")
+    other, other_key = self_signed_certificate(tmp_path / "bad", "relay.test", ip="127.0.0.2")
+    for cert, key, status in ((matching, matching_key, "delivered"), (other, other_key, "deferred")):
+        peer = smtp_peer({"cert": cert, "key": key})
+        node = gateway(env={**QUIET, "MAILGATE_RELAY": f"smtp://127.0.0.1:{peer.port}?starttls=required",
+                            "SSL_CERT_FILE": cert}, name=f"gateway-{peer.port}")
+        accepted = node.send({"from": "alice@example.com", "to": "bob@example.org", "text": "x"})
+        message = node.wait_status(accepted["id"], status)
+        if status == "delivered":
+            assert peer.messages()[0]["tls"] is True
+        else:
+            assert "certificate" in message["recipients"][0]["last_response"]["message"].lower(), message
+            assert peer.messages() == []
+        node.stop()
+
+
+def test_postfix_relay_with_starttls_required(postfix_relay, gateway):
+    postfix, sink = postfix_relay
+    node = gateway(env={**QUIET, "MAILGATE_RELAY": f"smtp://127.0.0.1:{postfix.port}?starttls=required&tls_verify=false"})
+    accepted = node.send({"from": "alice@example.com", "to": "required@example.org", "text": "x"})
+    assert node.wait_final(accepted["id"])["recipients"][0]["status"] == "delivered"
+    wait_until(lambda: message_with_id(sink, accepted["id"]), timeout=20, what="the message at the sink")
