@@ -59,6 +59,8 @@ import Testing
         // Content.
         (#"{"from":"a@example.com","to":"b@example.org","raw":"not base64!"}"#, ["raw"]),
         (#"{"from":"a@example.com","to":"b@example.org","raw":"SGk=","text":"x"}"#, ["text"]),
+        (#"{"from":"a@example.com","to":"b@example.org","raw":"SGk=","reply_to":"c@example.org"}"#, ["reply_to"]),
+        (#"{"from":"a@example.com","to":"b@example.org","raw":"SGk=","reply_to":null,"subject":null}"#, []),
         (#"{\#(valid),"attachments":[{"filename":"a.pdf","content":"%%%"}]}"#, ["attachments[0].content"]),
         (#"{\#(valid),"attachments":[{"content":"SGk="}]}"#, ["attachments[0].filename"]),
         (#"{\#(valid),"attachments":[{"filename":"a","content":"SGk=","content_type":"nope"}]}"#, ["attachments[0].content_type"]),

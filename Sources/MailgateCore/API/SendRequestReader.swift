@@ -163,7 +163,7 @@ struct SendRequestReader {
         let attachments = readAttachments(object["attachments"])
         let headers = readHeaders(object["headers"], subjectGiven: object["subject"].map { !$0.isNull } ?? false, object: object)
         if let raw {
-            let structured = ["subject", "text", "html", "attachments", "headers"].filter { object[$0].map { !$0.isNull } ?? false }
+            let structured = ["subject", "text", "html", "attachments", "headers", "reply_to"].filter { object[$0].map { !$0.isNull } ?? false }
             for field in structured {
                 fail(field, "cannot be combined with raw, which is the whole message")
             }
