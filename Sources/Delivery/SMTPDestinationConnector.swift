@@ -177,8 +177,9 @@ final class SMTPDeliverySession: DeliverySession {
                     response: Self.record(outcome.reply, host: hostName), attempted: true)
             }
         } catch {
-            // A cached connection the server dropped while idle: not the message's fault.
-            if reused && error.peerReply == nil { return nil }
+            // A cached connection the server dropped (or closed with 421) while idle:
+            // not the message's fault, so it goes again on a new connection.
+            if reused && (error.peerReply == nil || error.peerReply?.isClosingConnection == true) { return nil }
             let response = Self.record(error.recordedReply, host: hostName)
             return job.recipients.map {
                 RecipientAttempt(recipientID: $0.recipientID, verdict: RecipientAttempt.verdict(forCode: error.recordedReply.code), response: response, attempted: true)
