@@ -21,9 +21,14 @@ public enum Gateway {
     public static func serve(_ configuration: GatewayConfiguration) async -> Int32 {
         LogLineHandler.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
         let logger = Logger(label: "mailgate")
+        // Signals are caught before anything starts: a SIGTERM that arrives while the
+        // gateway is still starting (already answering HTTP) drains instead of killing it.
+        let stop = StopRequest()
+        let signals = SignalHandling(logger: logger) { stop.request() }
+        defer { signals.cancel() }
         do {
             let parts = try GatewayParts(configuration: configuration, logger: logger)
-            return await parts.run()
+            return await parts.run(stop: stop)
         } catch {
             logger.critical("mailgate cannot start: \(error)")
             return 1
@@ -138,7 +143,7 @@ private struct GatewayParts {
         }
     }
 
-    func run() async -> Int32 {
+    func run(stop: StopRequest) async -> Int32 {
         logger.info("mailgate \(Gateway.version) listening", metadata: [
             "address": "\(server.localAddress ?? configuration.listen.description)",
             "delivery": "\(configuration.relay.map { "relay \($0.masked)" } ?? "mx")",
@@ -152,7 +157,7 @@ private struct GatewayParts {
                 .init(service: HTTPServerService(server: server, clock: clock)),
             ],
             logger: logger))
-        let signals = SignalHandling(logger: logger) { [clock, routes] in
+        stop.attach { [clock, routes] in
             clock.start()
             routes.set()
             Task { await group.triggerGracefulShutdown() }
@@ -161,11 +166,9 @@ private struct GatewayParts {
             try await group.run()
         } catch {
             logger.error("a service failed: \(error)")
-            signals.cancel()
             server.shutdown()
             return 1
         }
-        signals.cancel()
         // Only now: until every service has drained, requests on open connections get 503.
         server.shutdown()
         logger.info("mailgate stopped")
@@ -178,6 +181,28 @@ final class DrainFlag: Sendable {
     private let flag = Mutex(false)
     var isSet: Bool { flag.withLock { $0 } }
     func set() { flag.withLock { $0 = true } }
+}
+
+/// The first stop signal, kept until the services exist: `attach` sets what a stop
+/// does and runs it at once if the signal already came, so it runs exactly once.
+final class StopRequest: Sendable {
+    private let state = Mutex<(requested: Bool, action: (@Sendable () -> Void)?)>((false, nil))
+
+    func request() {
+        let action = state.withLock { state in
+            state.requested = true
+            return state.action
+        }
+        action?()
+    }
+
+    func attach(_ action: @escaping @Sendable () -> Void) {
+        let requested = state.withLock { state in
+            state.action = action
+            return state.requested
+        }
+        if requested { action() }
+    }
 }
 
 /// SIGTERM and SIGINT: the first starts the graceful drain, a second exits at once
