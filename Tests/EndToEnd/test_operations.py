@@ -132,6 +132,27 @@ def test_nothing_accepted_is_lost_across_a_sigterm_restart(gateway):
     assert node.stop() == 0
 
 
+def sigterm_is_caught(pid):
+    """True once the process ignores or catches SIGTERM (its default would kill it)."""
+    try:
+        fields = dict(line.split(":\t", 1) for line in open(f"/proc/{pid}/status").read().splitlines() if ":\t" in line)
+    except FileNotFoundError:
+        return True
+    bit = 1 << (signal.SIGTERM - 1)
+    return bool((int(fields["SigIgn"], 16) | int(fields["SigCgt"], 16)) & bit)
+
+
+def test_sigterm_during_start_up_drains_instead_of_killing(gateway):
+    node = gateway(start=False, env={"MAILGATE_RELAY": f"smtp://127.0.0.1:{free_port()}"})
+    node.start(wait=False)
+    wait_until(lambda: sigterm_is_caught(node.process.pid), timeout=10, what="the signal handler")
+    node.process.send_signal(signal.SIGTERM)
+    assert node.process.wait(timeout=30) == 0, node.log_text()[-2000:]
+    for _ in range(3):
+        node.start()
+        assert node.stop() == 0, "a SIGTERM as soon as the gateway answers is a clean stop"
+
+
 # -- start-up refusals
 
 BAD_CONFIGURATION = [
