@@ -118,10 +118,12 @@ public final class HTTPServer: Sendable {
     public func beginDraining() {
         lifecycle.withLock { state in
             guard case .running(let running) = state else { return }
+            // Draining first: once a client sees the listener refuse, a request on a
+            // connection already open is answered 503 with `Connection: close`.
+            context.isDraining.store(true, ordering: .sequentiallyConsistent)
             // Shut down here, from the caller's thread, so refusal is immediate;
             // the loops stop watching it, and `shutdown()` closes it.
             Glibc.shutdown(running.listenerFD, Int32(SHUT_RDWR))
-            context.isDraining.store(true, ordering: .sequentiallyConsistent)
             running.loops.forEach { $0.wake() }
             state = .draining(running)
         }
