@@ -1,5 +1,6 @@
-"""Batch sends, listing, cancelling and metrics (SPEC §2 "Other routes", §6)."""
+"""Batch sends, listing, cancelling, scheduling and metrics (SPEC §2 "Other routes", §6)."""
 
+import datetime
 import re
 
 import pytest
@@ -137,7 +138,27 @@ def test_delete_of_a_delivered_message_is_409(gateway, smtp_peer):
     accepted = node.send(message())
     assert node.wait_final(accepted["id"])["recipients"][0]["status"] == "delivered"
     assert_problem(node.request("DELETE", f"/v1/messages/{accepted['id']}"), 409)
-    assert node.message(accepted["id"])["status"] == "complete"
+    stored = node.message(accepted["id"])
+    assert stored["status"] == "complete"
+    recipient = stored["recipients"][0]
+    assert recipient["attempts"] == 1 and recipient["next_attempt_at"] is None
+    assert recipient["last_response"]["code"] == 250 and recipient["last_response"]["host"] == "127.0.0.1"
+    [event] = stored["events"]
+    assert event["id"].startswith("evt_") and event["type"] == "delivered" and event["recipient"] == "bob@example.org"
+    assert event["webhook"] == {"status": "none", "attempts": 0}, "no webhook URL: nothing to post"
+
+
+def test_scheduled_message_is_sent_once_due(gateway, smtp_peer):
+    relay = smtp_peer()
+    node = gateway(env={"MAILGATE_RELAY": f"smtp://127.0.0.1:{relay.port}"})
+    due = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) + datetime.timedelta(seconds=3)
+    accepted = node.send(message(send_at=due.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    assert node.message(accepted["id"])["status"] == "scheduled"
+    assert relay.messages() == []
+    recipient = node.wait_final(accepted["id"], timeout=20)["recipients"][0]
+    assert recipient["status"] == "delivered"
+    assert datetime.datetime.fromisoformat(recipient["updated_at"].replace("Z", "+00:00")) >= due
+    assert len(relay.messages()) == 1
 
 
 # -- metrics

@@ -154,6 +154,38 @@ def test_sigterm_during_start_up_drains_instead_of_killing(gateway):
         assert node.stop() == 0, "a SIGTERM as soon as the gateway answers is a clean stop"
 
 
+def test_bare_command_serves_flags_beat_variables_and_sigint_drains(tmp_path):
+    port = free_port("::1")
+    environment = {"PATH": "/usr/bin:/bin", "MAILGATE_DATA_DIR": str(tmp_path / "data"), "MAILGATE_LISTEN": "127.0.0.1:1"}
+    with open(tmp_path / "log", "wb") as log:
+        process = subprocess.Popen([BINARY, "--listen", f"[::1]:{port}"], env=environment, stdout=log, stderr=log)
+    try:
+        def healthy():
+            try:
+                with socket.create_connection(("::1", port), timeout=1) as connection:
+                    connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    return connection.recv(100).startswith(b"HTTP/1.1 200")
+            except OSError:
+                return process.poll() is not None
+        wait_until(healthy, timeout=15, what="mailgate on [::1]")
+        assert process.poll() is None, (tmp_path / "log").read_text()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_all_interfaces_need_keys_and_then_serve(gateway):
+    node = gateway(start=False, api_key="wide-open-key")
+    node.env["MAILGATE_LISTEN"] = f"0.0.0.0:{node.port}"
+    node.start()
+    assert node.request("GET", "/v1/messages").status == 200
+    assert node.request("GET", "/v1/messages", headers={"Authorization": "Bearer nope"}).status == 401
+    assert node.stop() == 0
+
+
 # -- start-up refusals
 
 BAD_CONFIGURATION = [
