@@ -74,3 +74,14 @@ def test_outcomes_and_webhooks_match_the_document(gateway, smtp_peer, webhook_re
         assert post["signature"] == "valid", post
     assert {json.loads(p["body"])["type"] for p in posts} == {"delivered", "bounced", "deferred", "failed"}
     assert node.stop() == 0
+
+
+def test_query_errors_name_every_parameter(gateway):
+    node = gateway()
+    response = node.request("GET", "/v1/messages?status=nope&limit=0&cursor=not-a-cursor")
+    assert response.status == 400, response
+    assert response.header("Content-Type") == "application/problem+json"
+    problem = response.json()
+    assert_valid("/components/schemas/Problem", problem)
+    assert [error["field"] for error in problem["errors"]] == ["status", "limit", "cursor"]
+    assert node.request("GET", "/v1/messages?status=&limit=&cursor=").status == 200, "empty counts as absent"

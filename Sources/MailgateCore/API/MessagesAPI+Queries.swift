@@ -17,7 +17,7 @@ extension MessagesAPI {
                 }
                 responder.respond(.json(MessageJSON.message(record, includeEvents: true)))
             } catch {
-                responder.respond(storeProblem(error).response)
+                responder.respond(storeProblem(error, request: request).response)
             }
         }
     }
@@ -43,6 +43,9 @@ extension MessagesAPI {
             }
         }
         let cursor = query["cursor"].flatMap { $0.isEmpty ? nil : $0 }
+        if let cursor, !SortableID.isValid(cursor, kind: .message) {
+            errors.append(FieldError("cursor", "is not a next_cursor this API gave out"))
+        }
         guard errors.isEmpty else {
             return responder.respond(APIProblem(status: 400, detail: "invalid query parameters", errors: errors).response)
         }
@@ -54,7 +57,7 @@ extension MessagesAPI {
                     "next_cursor": .optional(page.nextCursor),
                 ]))
             } catch {
-                responder.respond(storeProblem(error).response)
+                responder.respond(storeProblem(error, request: request).response)
             }
         }
     }
@@ -78,7 +81,7 @@ extension MessagesAPI {
                     responder.respond(.json(MessageJSON.message(record, includeEvents: true)))
                 }
             } catch {
-                responder.respond(storeProblem(error).response)
+                responder.respond(storeProblem(error, request: request).response)
             }
         }
     }
