@@ -1,7 +1,8 @@
 /// Dispatches requests by method and path pattern.
 ///
-/// - The most specific pattern that serves the method wins (literal segments
-///   before `{parameters}`).
+/// - The most specific pattern that matches the path owns it (literal segments
+///   before `{parameters}`): another method on it is a 405 with that pattern's
+///   `Allow`, never a fall-through to a less specific pattern.
 /// - A path no pattern matches gets 404; a path that matches only with other
 ///   methods gets 405 with `Allow` (TRACE, CONNECT and unknown tokens included).
 /// - GET routes also answer HEAD (the server sends the headers only).
@@ -44,6 +45,8 @@ public struct Router: HTTPHandler {
 
     public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
         var allowed: Set<HTTPMethod> = []
+        // The most specific pattern that matches owns the path: `/v1/messages/batch`
+        // is the batch resource, so GET on it is a 405, not `{id}` = "batch".
         for route in routes {
             guard let parameters = route.pattern.match(request.path) else { continue }
             if let handler = route.handler(for: request.method) {
@@ -57,6 +60,7 @@ public struct Router: HTTPHandler {
                 return
             }
             allowed.formUnion(route.handlers.map(\.method))
+            break
         }
         let labelled = responder.withRoute(Self.unmatchedRoute)
         if request.method == .options, request.path == "*" || !allowed.isEmpty {

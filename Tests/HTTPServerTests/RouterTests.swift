@@ -34,8 +34,11 @@ struct RouterTests {
         #expect(await respond(.get, "/").body == Array("root".utf8))
     }
 
-    @Test func literalSegmentsWinOverParametersOnlyForTheirMethods() async throws {
-        #expect(await respond(.get, "/v1/messages/batch").body == Array("get batch".utf8))
+    @Test func aLiteralSegmentOwnsItsPath() async throws {
+        let response = await respond(.get, "/v1/messages/batch")
+        #expect(response.status == .methodNotAllowed)
+        #expect(response.headers["Allow"] == "POST, OPTIONS")
+        #expect(await respond(.get, "/v1/messages/batches").body == Array("get batches".utf8))
     }
 
     @Test func parametersArePercentDecoded() async throws {

@@ -34,7 +34,7 @@ struct MessagesAPI: Sendable {
                 case .success(let message): return .success([message])
                 case .failure(let problem): return .failure(problem)
                 }
-            } render: { messages in
+            } render: { messages, _ in
                 let message = messages[0]
                 return (202, MessageJSON.accepted(id: message.id, scheduled: message.sendAt != nil, recipients: message.recipients.map(\.email)))
             }
@@ -61,11 +61,14 @@ struct MessagesAPI: Sendable {
                     return SendRequestReader.read(itemObject, limits: limits, now: now).flatMap { factory.make($0, now: now) }
                 }
                 return .success(outcomes.compactMap { try? $0.get() })
-            } render: { _ in
+            } render: { _, refused in
                 let results: [JSONValue] = outcomes.enumerated().map { index, outcome in
                     switch outcome {
-                    case .success(let message):
+                    case .success(let message) where refused[message.id] == nil:
                         return ["index": .number(JSONNumber(index)), "status": 202, "id": .string(message.id)]
+                    case .success(let message):
+                        let problem = refused[message.id]!
+                        return ["index": .number(JSONNumber(index)), "status": .number(JSONNumber(problem.status)), "error": problem.json]
                     case .failure(let problem):
                         return ["index": .number(JSONNumber(index)), "status": .number(JSONNumber(problem.status)), "error": problem.json]
                     }
@@ -77,12 +80,13 @@ struct MessagesAPI: Sendable {
     }
 
     /// The shared path of both send routes: content type, idempotency, JSON,
-    /// then `build` makes the messages, the store keeps them, and `render` answers.
+    /// then `build` makes the messages, the store keeps them, and `render` answers
+    /// (given the messages the store refused, by id, when it could not take them all).
     private func acceptRequest(
         _ request: HTTPRequest,
         route: String,
         build: (JSONObject, Date) -> Result<[NewMessage], APIProblem>,
-        render: ([NewMessage]) -> (Int, JSONValue)
+        render: ([NewMessage], [String: APIProblem]) -> (Int, JSONValue)
     ) async -> HTTPResponse {
         let now = Date()
         guard Self.isJSONContentType(request.headers["Content-Type"]) else {
@@ -100,7 +104,7 @@ struct MessagesAPI: Sendable {
                     return Self.replay(record, bodyHash: hash)
                 }
             } catch {
-                return storeProblem(error).response
+                return storeProblem(error, request: request).response
             }
         }
         let object: JSONObject
@@ -113,10 +117,10 @@ struct MessagesAPI: Sendable {
         case .success(let built): messages = built
         case .failure(let problem): return problem.response
         }
-        let (status, body) = render(messages)
+        let (status, body) = render(messages, [:])
         let bodyBytes = JSONWriter.bytes(body)
         if messages.isEmpty && idempotency == nil {
-            return HTTPResponse(status: HTTPStatus(code: status), headers: ["Content-Type": "application/json"], body: bodyBytes)
+            return Self.jsonResponse(status, bodyBytes)
         }
         let record = idempotency.map {
             IdempotencyRecord(key: $0.key, bodyHash: $0.hash, responseStatus: status, responseBody: bodyBytes, createdAt: now)
@@ -124,21 +128,58 @@ struct MessagesAPI: Sendable {
         do {
             switch try await store.accept(messages, idempotency: record) {
             case .accepted:
-                metrics.messagesAccepted(messages.count)
-                if !messages.isEmpty { onAccepted() }
-                for message in messages {
-                    logger.info("message accepted", metadata: [
-                        "message_id": "\(message.id)", "recipients": "\(message.recipients.count)",
-                        "request_id": "\(request.requestID)",
-                    ])
-                }
-                return HTTPResponse(status: HTTPStatus(code: status), headers: ["Content-Type": "application/json"], body: bodyBytes)
+                stored(messages, request: request)
+                return Self.jsonResponse(status, bodyBytes)
             case .alreadyAccepted(let existing):
                 return Self.replay(existing, bodyHash: idempotency?.hash ?? "")
             }
+        } catch .queueFull where messages.count > 1 {
+            return await acceptEachWhileRoom(messages, request: request, idempotency: record, render: render)
         } catch {
-            return storeProblem(error).response
+            return storeProblem(error, request: request).response
         }
+    }
+
+    /// A batch that does not fit under the queue limit whole: each message is
+    /// accepted or refused (429) on its own, as SPEC §2 says of batch items.
+    private func acceptEachWhileRoom(
+        _ messages: [NewMessage], request: HTTPRequest, idempotency: IdempotencyRecord?,
+        render: ([NewMessage], [String: APIProblem]) -> (Int, JSONValue)
+    ) async -> HTTPResponse {
+        var refused: [String: APIProblem] = [:]
+        for message in messages {
+            do {
+                _ = try await store.accept([message], idempotency: nil)
+                stored([message], request: request)
+            } catch {
+                refused[message.id] = storeProblem(error, request: request)
+            }
+        }
+        let (status, body) = render(messages, refused)
+        let bodyBytes = JSONWriter.bytes(body)
+        if var record = idempotency {
+            record.responseStatus = status
+            record.responseBody = bodyBytes
+            _ = try? await store.accept([], idempotency: record)
+        }
+        return Self.jsonResponse(status, bodyBytes)
+    }
+
+    /// Counts, logs and announces messages the store now holds.
+    private func stored(_ messages: [NewMessage], request: HTTPRequest) {
+        guard !messages.isEmpty else { return }
+        metrics.messagesAccepted(messages.count)
+        onAccepted()
+        for message in messages {
+            logger.info("message accepted", metadata: [
+                "message_id": "\(message.id)", "recipients": "\(message.recipients.count)",
+                "request_id": "\(request.requestID)",
+            ])
+        }
+    }
+
+    static func jsonResponse(_ status: Int, _ body: [UInt8]) -> HTTPResponse {
+        HTTPResponse(status: HTTPStatus(code: status), headers: ["Content-Type": "application/json"], body: body)
     }
 
     /// The first answer again, or 409 when the key came with other bytes (SPEC §6).
@@ -177,7 +218,7 @@ struct MessagesAPI: Sendable {
         }
     }
 
-    func storeProblem(_ error: any Error) -> APIProblem {
+    func storeProblem(_ error: any Error, request: HTTPRequest) -> APIProblem {
         switch error as? StoreError {
         case .queueFull(let limit)?:
             return APIProblem(
@@ -186,7 +227,7 @@ struct MessagesAPI: Sendable {
         case .invalidCursor?:
             return .badRequest("cursor is not one this API gave out")
         default:
-            logger.error("store unavailable", metadata: ["error": "\(error)"])
+            logger.error("store unavailable", metadata: ["error": "\(error)", "request_id": "\(request.requestID)"])
             return .unavailable("the queue store is unavailable; try again later", retryAfterSeconds: Self.retryAfterSeconds)
         }
     }
