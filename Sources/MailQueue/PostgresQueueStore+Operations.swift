@@ -56,11 +56,19 @@ extension PostgresQueueStore {
 
     // MARK: Delivery
 
+    /// Also fetches the claimed messages' contents (see `PostgresContentCache`).
     public func claimDueRecipients(owner: String, now: Date, limit: Int, lease: Duration) async throws(StoreError) -> [ClaimedRecipient] {
         remember(owner: owner)
-        return try await writer.perform(durable: true) { transaction throws(PostgresError) in
+        let claimed = try await writer.perform(durable: true) { transaction throws(PostgresError) in
             try PostgresDeliverySQL.claim(owner: owner, now: now, limit: limit, lease: lease, transaction.connection)
         }
+        let missing = contents.missing(Set(claimed.map(\.messageID)))
+        if !missing.isEmpty, let fetched = try? await readers.perform({ connection throws(PostgresError) in
+            try PostgresDeliverySQL.contents(messageIDs: missing, largest: PostgresContentCache.largestKept, connection)
+        }) {
+            contents.keep(fetched)
+        }
+        return claimed
     }
 
     public func renewRecipientLeases(owner: String, recipientIDs: [Int64], until: Date) async throws(StoreError) {
@@ -76,7 +84,8 @@ extension PostgresQueueStore {
     }
 
     public func messageContent(id: String) async throws(StoreError) -> MessageContent? {
-        try await readers.perform { connection throws(PostgresError) in try PostgresDeliverySQL.content(messageID: id, connection) }
+        if let kept = contents.take(id) { return kept }
+        return try await readers.perform { connection throws(PostgresError) in try PostgresDeliverySQL.content(messageID: id, connection) }
     }
 
     public func recordOutcomes(_ outcomes: [RecipientOutcome], owner: String) async throws(StoreError) {

@@ -49,6 +49,7 @@ public final class PostgresQueueStore: QueueStore {
     let writer: PostgresGroupCommitWriter
     let readers: PostgresReaderPool
     let pending: PendingRecipientCount
+    let contents = PostgresContentCache()
     /// Lease owners this instance claimed for: `close()` releases their leases.
     let claimOwners = Mutex<Set<String>>([])
     let lastKeyPurge = Mutex<ContinuousClock.Instant?>(nil)

@@ -106,6 +106,24 @@ import Testing
         }
     }
 
+    /// After a claim (which on PostgreSQL fetches the claimed messages' contents with
+    /// it), the content reads back byte for byte, however many times it is asked for.
+    @Test(arguments: StoreBackend.available)
+    func contentOfClaimedMessagesReadsBackWhole(_ backend: StoreBackend) async throws {
+        try await StoreFixture.withStore(backend) { store, _ async throws in
+            let small = StoreFixture.message(content: Array("Subject: small\r\n\r\nhi\r\n".utf8))
+            let large = StoreFixture.message(createdAt: origin.addingTimeInterval(1), content: (0..<1_500_000).map { UInt8(truncatingIfNeeded: $0 * 7) })
+            _ = try await store.accept([small, large], idempotency: nil)
+            let claimed = try await store.claimDueRecipients(owner: "d", now: origin.addingTimeInterval(5), limit: 10, lease: .seconds(60))
+            #expect(Set(claimed.map(\.messageID)) == [small.id, large.id])
+            for message in [small, large, small, large] {
+                let content = try #require(try await store.messageContent(id: message.id))
+                #expect(content.content == message.content)
+                #expect(content.envelopeFrom == message.envelopeFrom)
+            }
+        }
+    }
+
     @Test(arguments: StoreBackend.available)
     func retryNowMakesDeferredRecipientsDue(_ backend: StoreBackend) async throws {
         try await StoreFixture.withStore(backend) { store, _ async throws in

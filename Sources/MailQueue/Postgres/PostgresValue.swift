@@ -61,8 +61,10 @@ enum PostgresValue: Sendable, Equatable {
     case integer(Int64)
     case bool(Bool)
     case bytes([UInt8])
-    /// A `text[]`, written as an array literal.
-    case textArray([String])
+    /// A `text[]`, written as an array literal (nil elements are NULL).
+    case textArray([String?])
+    /// A `boolean[]`, written as an array literal.
+    case boolArray([Bool])
     /// A `bigint[]`, written as an array literal (nil elements are NULL).
     case integerArray([Int64?])
 
@@ -101,6 +103,7 @@ struct PostgresParameters {
         case .integer(let number): appendText(String(number).utf8)
         case .bool(let flag): appendText((flag ? "t" : "f").utf8)
         case .textArray(let strings): appendText(Self.arrayLiteral(strings).utf8)
+        case .boolArray(let flags): appendText(("{" + flags.map { $0 ? "t" : "f" }.joined(separator: ",") + "}").utf8)
         case .integerArray(let numbers): appendText(("{" + numbers.map { $0.map(String.init) ?? "NULL" }.joined(separator: ",") + "}").utf8)
         }
     }
@@ -113,10 +116,11 @@ struct PostgresParameters {
         formats.append(0)
     }
 
-    /// `{"a","b \"quoted\""}`: every element quoted, quotes and backslashes escaped.
-    static func arrayLiteral(_ strings: [String]) -> String {
-        let elements = strings.map { string in
-            "\"" + string.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    /// `{"a","b \"quoted\"",NULL}`: every element quoted, quotes and backslashes escaped.
+    static func arrayLiteral(_ strings: [String?]) -> String {
+        let elements = strings.map { element in
+            guard let string = element else { return "NULL" }
+            return "\"" + string.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
         return "{" + elements.joined(separator: ",") + "}"
     }
