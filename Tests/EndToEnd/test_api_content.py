@@ -101,3 +101,15 @@ def test_raw_message_keeps_its_headers_and_uses_the_envelope(gateway, smtp_peer)
     assert received["mail_from"] == "bounces@example.com"
     assert received["rcpt_tos"] == ["bob@example.org"], "raw headers never add recipients"
     assert b"Subject: raw\r\n" in received["content"] and received["content"].endswith(b"raw body\r\n")
+    content = received["content"]
+    assert b"Bcc:" not in content and EVIL.encode() not in content, "no copy shows a Bcc field"
+    assert b"Message-ID: <own@example.com>\r\n" in content, "the caller's own Message-ID stays"
+    assert content.count(b"Message-ID:") == 1
+    assert content.startswith(b"Date: "), "a missing Date is added, as Postfix's cleanup does"
+
+
+def test_raw_message_without_message_id_gets_the_gateways(gateway, smtp_peer):
+    raw = b"From: Alice <alice@example.com>\r\nDate: Mon, 30 Nov 2026 12:00:00 +0000\r\nSubject: raw\r\n\r\nbody\r\n"
+    request = {"from": "alice@example.com", "to": "bob@example.org", "raw": base64.b64encode(raw).decode()}
+    accepted, received = relayed(gateway, smtp_peer, request)
+    assert received["content"] == f"Message-ID: <{accepted['id']}@gateway.test>\r\n".encode() + raw

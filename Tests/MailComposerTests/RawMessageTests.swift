@@ -1,3 +1,4 @@
+import Foundation
 import MailComposer
 import Testing
 
@@ -53,5 +54,34 @@ import Testing
     @Test func acceptsAHeaderOnlyMessage() throws {
         let message = try RawMessage.normalize(Array("Subject: only headers".utf8))
         #expect(message.bytes == Array("Subject: only headers\r\n".utf8))
+    }
+}
+
+@Suite struct RawMessageHeaderCompletionTests {
+    let id = MessageID(id: "msg_01jdq3z7x8k9m2n4p6r8t0v2w4", host: "gw.test")!
+    let date = Date(timeIntervalSince1970: 1_796_040_000)
+
+    func complete(_ text: String) throws -> String {
+        let normalized = try RawMessage.normalize(Array(text.utf8))
+        return String(decoding: RawMessage.completingHeaders(normalized, messageID: id, date: date).bytes, as: UTF8.self)
+    }
+
+    @Test func addsDateAndMessageIDWhenMissing() throws {
+        #expect(try complete("Subject: x\r\n\r\nbody\r\n")
+            == "Date: Mon, 30 Nov 2026 12:00:00 +0000\r\nMessage-ID: <msg_01jdq3z7x8k9m2n4p6r8t0v2w4@gw.test>\r\nSubject: x\r\n\r\nbody\r\n")
+    }
+
+    @Test func keepsTheCallersOwnAndChangesNothingElse() throws {
+        let message = "Message-ID: <own@x>\r\nDATE: Tue, 1 Dec 2026 09:00:00 +0100\r\nX-A: 1\r\n\r\nBcc: not a header here\r\n"
+        #expect(try complete(message) == message)
+    }
+
+    @Test func removesBccFieldsWithTheirContinuations() throws {
+        let message = "Date: x\r\nMessage-ID: <own@x>\r\nBcc: a@x,\r\n  b@y\r\nTo: c@z\r\nbcc: d@w\r\n\r\nbody\r\n"
+        #expect(try complete(message) == "Date: x\r\nMessage-ID: <own@x>\r\nTo: c@z\r\n\r\nbody\r\n")
+    }
+
+    @Test func handlesAMessageWithoutBody() throws {
+        #expect(try complete("Date: x\r\nMessage-ID: <a@b>\r\nBcc: q@r") == "Date: x\r\nMessage-ID: <a@b>\r\n")
     }
 }

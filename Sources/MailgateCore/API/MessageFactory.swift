@@ -12,12 +12,12 @@ struct MessageFactory: Sendable {
 
     func make(_ request: SendRequest, now: Date) -> Result<NewMessage, APIProblem> {
         let id = SortableID.generate(.message, at: now)
+        guard let messageID = MessageID(id: id, host: heloName) else {
+            return .failure(APIProblem(status: 500, detail: "the HELO name cannot form a Message-ID"))
+        }
         let composed: ComposedMessage
         switch request.content {
         case .structured(let text, let html, let attachments, let headers):
-            guard let messageID = MessageID(id: id, host: heloName) else {
-                return .failure(APIProblem(status: 500, detail: "the HELO name cannot form a Message-ID"))
-            }
             let draft = MessageDraft(
                 from: request.from, to: request.to, cc: request.cc, bcc: request.bcc, replyTo: request.replyTo,
                 subject: request.subject, text: text, html: html, attachments: attachments, headers: headers,
@@ -29,7 +29,7 @@ struct MessageFactory: Sendable {
             }
         case .raw(let bytes):
             do {
-                composed = try RawMessage.normalize(bytes)
+                composed = RawMessage.completingHeaders(try RawMessage.normalize(bytes), messageID: messageID, date: now)
             } catch {
                 return .failure(.invalid([FieldError("raw", "\(error)")]))
             }
