@@ -8,6 +8,7 @@ and starts, with `.ci/postgres`.
 """
 
 import collections
+import json
 import os
 import subprocess
 import time
@@ -184,4 +185,11 @@ def test_a_stopped_database_pauses_everything_and_loses_nothing(gateway, smtp_pe
     assert all(len(helos) == 1 for helos in deliveries.values()), deliveries
     log = node.log_text()
     assert "store unavailable" in log
+    # `mailgate queue` works on the shared queue too (MAILGATE_DATABASE_URL in its environment).
+    shown = node.cli("queue", "show", after)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["status"] == "complete"
+    listed = node.cli("queue", "list", "--status", "complete", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert {m["id"] for m in json.loads(listed.stdout)} == set(delivered_before + waiting + [after])
     assert node.stop() == 0
