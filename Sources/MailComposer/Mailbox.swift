@@ -71,49 +71,61 @@ public struct Mailbox: Sendable, Hashable, CustomStringConvertible {
         return trimmed.isEmpty ? nil : String(decoding: trimmed, as: UTF8.self)
     }
 
-    /// The phrase before `<`: a quoted string (unescaped here) or plain text.
+    /// The phrase before `<` (RFC 5322 §3.2.5): words that are plain text or
+    /// quoted strings, in any mix (`Carol "The Boss" Smith`). Quotes are removed
+    /// and escapes resolved; the white space between words is kept.
     private static func parseDisplayName(_ text: ArraySlice<UInt8>) throws(AddressError) -> String? {
-        guard let first = text.first else { return nil }
-        guard first == ASCII.quote else {
-            guard !text.contains(where: { $0 == ASCII.quote || $0 == 0x3C || $0 == 0x3E }) else { throw .displayNameNeedsQuotes }
-            return String(decoding: text, as: UTF8.self)
-        }
         var name: [UInt8] = []
-        var escaped = false
-        var closed = false
-        for byte in text.dropFirst() {
-            guard !closed else { throw .displayNameNeedsQuotes }
-            if escaped {
-                name.append(byte)
-                escaped = false
-            } else if byte == ASCII.backslash {
-                escaped = true
-            } else if byte == ASCII.quote {
-                closed = true
+        var index = text.startIndex
+        while index < text.endIndex {
+            let byte = text[index]
+            if byte == ASCII.quote {
+                index = try appendQuotedString(text, from: index, to: &name)
+            } else if byte == 0x3C || byte == 0x3E {
+                throw .displayNameNeedsQuotes
             } else {
                 name.append(byte)
+                index += 1
             }
         }
-        guard closed else { throw .unterminatedDisplayName }
         let trimmed = name[...].trimmingWhitespace()
         return trimmed.isEmpty ? nil : String(decoding: trimmed, as: UTF8.self)
     }
 
-    /// The `<` that opens the address: the first one after a leading quoted
-    /// display name, or the first one when the name is not quoted.
-    private static func openingAngleBracket(in text: ArraySlice<UInt8>) throws(AddressError) -> Int? {
-        guard text.first == ASCII.quote else { return text.firstIndex(of: 0x3C) }
-        var escaped = false
-        for index in text.indices.dropFirst() {
-            if escaped {
-                escaped = false
-            } else if text[index] == ASCII.backslash {
-                escaped = true
-            } else if text[index] == ASCII.quote {
-                return text[index...].firstIndex(of: 0x3C)
+    /// Appends the content of the quoted string opening at `start`; returns the
+    /// index after its closing quote.
+    private static func appendQuotedString(
+        _ text: ArraySlice<UInt8>, from start: Int, to name: inout [UInt8]
+    ) throws(AddressError) -> Int {
+        var index = start + 1
+        while index < text.endIndex {
+            switch text[index] {
+            case ASCII.backslash:
+                index += 1
+                guard index < text.endIndex else { throw .unterminatedDisplayName }
+                name.append(text[index])
+            case ASCII.quote:
+                return index + 1
+            default:
+                name.append(text[index])
             }
+            index += 1
         }
         throw .unterminatedDisplayName
+    }
+
+    /// The `<` that opens the address: the first one outside quoted strings.
+    private static func openingAngleBracket(in text: ArraySlice<UInt8>) throws(AddressError) -> Int? {
+        var index = text.startIndex
+        var scratch: [UInt8] = []
+        while index < text.endIndex {
+            switch text[index] {
+            case ASCII.quote: index = try appendQuotedString(text, from: index, to: &scratch)
+            case 0x3C: return index
+            default: index += 1
+            }
+        }
+        return nil
     }
 }
 
