@@ -116,6 +116,23 @@ struct PostgresStoreTests {
         }
     }
 
+    /// PostgreSQL text cannot hold NUL, and libpq would cut a parameter there: such a
+    /// write is refused whole (the API refuses NUL before it gets here).
+    @Test func textWithANULByteIsRefusedNotCut() async throws {
+        try await PostgresTestServer.withDatabase { url in
+            try await withStore(url) { store async throws in
+                var message = StoreFixture.message()
+                message.subject = "cut\u{0}here"
+                await #expect {
+                    try await store.accept([message], idempotency: nil)
+                } throws: { error in
+                    if case .database(let code, _) = error as? StoreError { code == 22021 } else { false }
+                }
+                #expect(try await store.message(id: message.id, now: origin) == nil)
+            }
+        }
+    }
+
     /// The same idempotency key sent to two gateways at once stores one message.
     @Test func oneKeyAcrossGatewaysStoresOneMessage() async throws {
         try await PostgresTestServer.withDatabase { url in

@@ -122,6 +122,9 @@ final class PostgresConnection: @unchecked Sendable {
             statementNames[sql] = name
         }
         let parameters = PostgresParameters(values)
+        guard !parameters.containsNUL else {
+            throw PostgresError(kind: .server, sqlState: "22021", message: "a text value holds a NUL byte, which PostgreSQL text cannot store")
+        }
         return try exchange(connection) {
             parameters.withArrays { count, pointers, lengths, formats in
                 PQsendQueryPrepared(connection, name, count, pointers, lengths, formats, 0)

@@ -82,6 +82,10 @@ struct PostgresParameters {
     private var offsets: [Int?] = []
     private var lengths: [Int32] = []
     private var formats: [Int32] = []
+    /// True when a text value holds a NUL byte: libpq would cut it there (text
+    /// parameters are C strings), so the statement is refused instead, as the
+    /// server refuses NUL in text.
+    private(set) var containsNUL = false
 
     init(_ values: [PostgresValue]) {
         for value in values { append(value) }
@@ -110,6 +114,7 @@ struct PostgresParameters {
 
     private mutating func appendText(_ text: String.UTF8View) {
         offsets.append(buffer.count)
+        containsNUL = containsNUL || text.contains(0)
         buffer += text
         buffer.append(0)
         lengths.append(Int32(text.count))
