@@ -118,7 +118,7 @@ private struct GatewayParts {
         server = HTTPServer(
             configuration: HTTPServerConfiguration(
                 listenAddress: configuration.listen.description, maxBodyBytes: configuration.maxMessageSize),
-            handler: router, observer: HTTPMetricsObserver(metrics: metrics))
+            handler: router, observer: HTTPExchangeObserver(metrics: metrics, logger: Logger(label: "mailgate.http")))
         do {
             try server.start()
         } catch {

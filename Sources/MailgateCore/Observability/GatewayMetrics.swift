@@ -1,4 +1,5 @@
 import HTTPServer
+import Logging
 import MailQueue
 import Metrics
 import Prometheus
@@ -93,11 +94,21 @@ public final class GatewayMetrics: Sendable {
     }
 }
 
-/// Feeds every finished HTTP exchange into the request metrics.
-struct HTTPMetricsObserver: HTTPServerObserver {
+/// Feeds every finished HTTP exchange into the request metrics and the access log
+/// (one line a request, with its request id; never a header or a body).
+struct HTTPExchangeObserver: HTTPServerObserver {
     let metrics: GatewayMetrics
+    let logger: Logger
 
     func requestFinished(_ summary: HTTPExchangeSummary) {
         metrics.requestFinished(route: summary.route, status: summary.status, duration: summary.duration)
+        logger.info("request", metadata: [
+            "request_id": "\(summary.requestID)",
+            "method": "\(summary.method?.rawValue ?? "-")",
+            "route": "\(summary.route)",
+            "status": "\(summary.status)",
+            "duration_ms": "\(Double(summary.duration.components.attoseconds / 1_000_000_000_000) / 1000 + Double(summary.duration.components.seconds) * 1000)",
+            "remote": "\(summary.remoteAddress)",
+        ])
     }
 }
