@@ -32,11 +32,18 @@ start_sink $GW_SINK gateway-sink
 start_nginx $NGINX_PORT
 start_gateway gw $GW_PORT MAILGATE_RELAY="smtp://127.0.0.1:$GW_SINK" \
   MAILGATE_WEBHOOK_URL="http://127.0.0.1:$NGINX_PORT/hooks" MAILGATE_WEBHOOK_ALLOW_PRIVATE=true
+# wrk runs for its whole -d even when every thread stopped at its request limit: it is
+# stopped here once the gateway has accepted N messages.
 T0=$(now)
 REQUESTS=$(( (N + THREADS - 1) / THREADS )) wrk -t"$THREADS" -c"$CONNS" -d"${TIMEOUT}s" --latency \
-  -s "$HERE/gateway/send_message.lua" "http://127.0.0.1:$GW_PORT/v1/messages" >"$WORK/wrk.out"
+  -s "$HERE/gateway/send_message.lua" "http://127.0.0.1:$GW_PORT/v1/messages" >"$WORK/wrk.out" &
+WRK_PID=$!
+accepted() { local value; value=$(metric $GW_PORT mailgate_messages_accepted_total); echo "${value%.*}"; }
+while [ "$(accepted)" -lt "$N" ] && kill -0 "$WRK_PID" 2>/dev/null; do sleep 0.05; done
 T_POSTED=$(now)
-POSTED=$(awk '/^body_bytes/ {split($2, r, "="); print r[2]}' "$WORK/wrk.out")
+kill -INT "$WRK_PID" 2>/dev/null || true
+wait "$WRK_PID" || true
+POSTED=$(accepted)
 grep -q "non2xx3xx=0 " "$WORK/wrk.out" || { echo "some POSTs were not accepted:" >&2; cat "$WORK/wrk.out" >&2; }
 T_DONE=$(wait_sink gateway-sink "$POSTED" "$TIMEOUT")
 GW_RATE=$(awk -v n="$POSTED" -v a="$T0" -v b="$T_DONE" 'BEGIN{printf "%.0f", n/(b-a)}')
