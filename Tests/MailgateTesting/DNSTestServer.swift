@@ -16,17 +16,9 @@ public final class DNSTestServer: @unchecked Sendable {
         public let transport: String
     }
 
-    public struct StartError: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     public let host: String
     public let port: UInt16
-    private let process: Process
-    private let stdinPipe: Pipe
-    private let directory: URL
-    private let zoneFile: URL
-    private let logFile: URL
+    private let peer: PeerProcess
 
     /// Starts the server on `host` (127.0.0.1 or ::1) and a free port.
     /// - Parameters:
@@ -34,38 +26,13 @@ public final class DNSTestServer: @unchecked Sendable {
     ///   - silent: never answer anything (for timeout tests).
     public init(zone: String, host: String = "127.0.0.1", silent: Bool = false) throws {
         self.host = host
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("mailgate-dns-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        zoneFile = directory.appendingPathComponent("zone.json")
-        logFile = directory.appendingPathComponent("queries.log")
-        try Data(zone.utf8).write(to: zoneFile, options: .atomic)
-
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("dns_server.py")
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, zoneFile.path, "--host", host, "--log", logFile.path, "--exit-with-stdin"]
-            + (silent ? ["--silent"] : [])
-        stdinPipe = Pipe()
-        let stdoutPipe = Pipe()
-        process.standardInput = stdinPipe
-        process.standardOutput = stdoutPipe
-        try process.run()
-        do {
-            port = try Self.readPort(from: stdoutPipe.fileHandleForReading)
-        } catch {
-            process.terminate()
-            process.waitUntilExit()
-            try? FileManager.default.removeItem(at: directory)
-            throw error
+        peer = try PeerProcess(script: "dns_server.py", requirement: "python3 with dnslib") { directory in
+            let zoneFile = directory.appendingPathComponent("zone.json")
+            try Data(zone.utf8).write(to: zoneFile, options: .atomic)
+            return [zoneFile.path, "--host", host, "--log", directory.appendingPathComponent("queries.log").path]
+                + (silent ? ["--silent"] : [])
         }
-    }
-
-    deinit {
-        try? stdinPipe.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: directory)
+        port = UInt16(peer.port)
     }
 
     /// `127.0.0.1:PORT` or `[::1]:PORT`, the form of `MAILGATE_DNS_SERVER`.
@@ -75,32 +42,16 @@ public final class DNSTestServer: @unchecked Sendable {
 
     /// Replaces the zone; the server answers from the new one from its next query on.
     public func updateZone(_ zone: String) throws {
-        try Data(zone.utf8).write(to: zoneFile, options: .atomic)
+        try Data(zone.utf8).write(to: peer.file("zone.json"), options: .atomic)
     }
 
     /// The queries received so far.
     public func queries() -> [Query] {
-        guard let text = try? String(contentsOf: logFile, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String],
-                  let name = object["name"], let type = object["type"], let transport = object["transport"]
+        peer.records(in: peer.file("queries.log")).compactMap { object in
+            guard let name = object["name"] as? String, let type = object["type"] as? String,
+                  let transport = object["transport"] as? String
             else { return nil }
             return Query(name: name, type: type, transport: transport)
         }
-    }
-
-    /// Reads the `PORT <n>` line the script prints once it listens.
-    private static func readPort(from handle: FileHandle) throws -> UInt16 {
-        var output = Data()
-        while !output.contains(UInt8(ascii: "\n")), output.count < 256 {
-            let chunk = handle.availableData
-            guard !chunk.isEmpty else { break }
-            output.append(chunk)
-        }
-        let line = String(decoding: output, as: UTF8.self).split(separator: "\n").first ?? ""
-        guard line.hasPrefix("PORT "), let port = UInt16(line.dropFirst(5)) else {
-            throw StartError(description: "dns_server.py did not start (printed '\(line)'); is python3 with dnslib installed?")
-        }
-        return port
     }
 }

@@ -34,54 +34,21 @@ public final class SMTPTestPeer: @unchecked Sendable {
         public let unreadBytes: Int
     }
 
-    public struct StartError: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     public let host: String
     public let port: Int
-    private let process: Process
-    private let stdinPipe: Pipe
-    private let directory: URL
-    private let logFile: URL
+    private let peer: PeerProcess
 
     /// Starts the peer on `host` (127.0.0.1 or ::1) and a free port.
     /// - Parameter script: the configuration as JSON text, e.g.
     ///   `{"pipelining": true, "rcpt": {"b@x.test": "550 5.1.1 unknown"}}`.
     public init(script: String = "{}", host: String = "127.0.0.1") throws {
         self.host = host
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("mailgate-smtp-peer-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let configFile = directory.appendingPathComponent("config.json")
-        logFile = directory.appendingPathComponent("received.jsonl")
-        try Data(script.utf8).write(to: configFile, options: .atomic)
-
-        let peer = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("smtp_peer.py")
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", peer.path, configFile.path, "--host", host, "--log", logFile.path, "--exit-with-stdin"]
-        stdinPipe = Pipe()
-        let stdoutPipe = Pipe()
-        process.standardInput = stdinPipe
-        process.standardOutput = stdoutPipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        do {
-            port = try Self.readPort(from: stdoutPipe.fileHandleForReading)
-        } catch {
-            process.terminate()
-            process.waitUntilExit()
-            try? FileManager.default.removeItem(at: directory)
-            throw error
+        peer = try PeerProcess(script: "smtp_peer.py", requirement: "python3 with aiosmtpd") { directory in
+            let configFile = directory.appendingPathComponent("config.json")
+            try Data(script.utf8).write(to: configFile, options: .atomic)
+            return [configFile.path, "--host", host, "--log", directory.appendingPathComponent("received.jsonl").path]
         }
-    }
-
-    deinit {
-        try? stdinPipe.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: directory)
+        port = peer.port
     }
 
     /// The messages received so far.
@@ -118,27 +85,6 @@ public final class SMTPTestPeer: @unchecked Sendable {
     }
 
     private func records(of event: String) -> [[String: Any]] {
-        guard let text = try? String(contentsOf: logFile, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            guard let record = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  record["event"] as? String == event
-            else { return nil }
-            return record
-        }
-    }
-
-    /// Reads the `PORT <n>` line the script prints once it listens.
-    private static func readPort(from handle: FileHandle) throws -> Int {
-        var output = Data()
-        while !output.contains(UInt8(ascii: "\n")), output.count < 256 {
-            let chunk = handle.availableData
-            guard !chunk.isEmpty else { break }
-            output.append(chunk)
-        }
-        let line = String(decoding: output, as: UTF8.self).split(separator: "\n").first ?? ""
-        guard line.hasPrefix("PORT "), let port = Int(line.dropFirst(5)) else {
-            throw StartError(description: "smtp_peer.py did not start (printed '\(line)'); is python3 with aiosmtpd installed?")
-        }
-        return port
+        peer.records(in: peer.file("received.jsonl")).filter { $0["event"] as? String == event }
     }
 }

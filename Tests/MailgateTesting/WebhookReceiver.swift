@@ -46,17 +46,9 @@ public final class WebhookReceiver: @unchecked Sendable {
         public let signature: String?
     }
 
-    public struct StartError: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     public let host: String
     public let port: UInt16
-    private let process: Process
-    private let stdinPipe: Pipe
-    private let directory: URL
-    private let scriptFile: URL
-    private let logFile: URL
+    private let peer: PeerProcess
 
     /// Starts the receiver on `host` and `port` (0: a free one).
     public init(
@@ -64,36 +56,13 @@ public final class WebhookReceiver: @unchecked Sendable {
         host: String = "127.0.0.1", port: UInt16 = 0, secret: String? = nil
     ) throws {
         self.host = host
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("mailgate-webhook-receiver-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        scriptFile = directory.appendingPathComponent("script.json")
-        logFile = directory.appendingPathComponent("requests.jsonl")
-        try Self.writeScript(sequence: sequence, default: defaultResponse, to: scriptFile)
-
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("webhook_receiver.py")
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, scriptFile.path, "--log", logFile.path, "--host", host,
-                             "--port", String(port), "--exit-with-stdin"] + (secret.map { ["--secret", $0] } ?? [])
-        stdinPipe = Pipe()
-        let stdoutPipe = Pipe()
-        process.standardInput = stdinPipe
-        process.standardOutput = stdoutPipe
-        try process.run()
-        do {
-            self.port = try Self.readPort(from: stdoutPipe.fileHandleForReading)
-        } catch {
-            process.terminate()
-            process.waitUntilExit()
-            try? FileManager.default.removeItem(at: directory)
-            throw error
+        peer = try PeerProcess(script: "webhook_receiver.py", requirement: "python3 with standardwebhooks") { directory in
+            let scriptFile = directory.appendingPathComponent("script.json")
+            try Self.writeScript(sequence: sequence, default: defaultResponse, to: scriptFile)
+            return [scriptFile.path, "--log", directory.appendingPathComponent("requests.jsonl").path, "--host", host,
+                    "--port", String(port)] + (secret.map { ["--secret", $0] } ?? [])
         }
-    }
-
-    deinit {
-        stop()
-        try? FileManager.default.removeItem(at: directory)
+        self.port = UInt16(peer.port)
     }
 
     /// `http://HOST:PORT/path`.
@@ -104,22 +73,16 @@ public final class WebhookReceiver: @unchecked Sendable {
 
     /// Replaces the script; requests from now on are answered from the new one.
     public func setScript(sequence: [Response] = [], default defaultResponse: Response = Response()) throws {
-        try Self.writeScript(sequence: sequence, default: defaultResponse, to: scriptFile)
+        try Self.writeScript(sequence: sequence, default: defaultResponse, to: peer.file("script.json"))
     }
 
     /// Stops the server and waits until it has exited (its port is then closed).
-    public func stop() {
-        try? stdinPipe.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-    }
+    public func stop() { peer.stop() }
 
     /// The requests received so far.
     public func requests() -> [Request] {
-        guard let text = try? String(contentsOf: logFile, encoding: .utf8) else { return [] }
-        return text.split(separator: "\n").compactMap { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let method = object["method"] as? String, let path = object["path"] as? String,
+        peer.records(in: peer.file("requests.jsonl")).compactMap { object in
+            guard let method = object["method"] as? String, let path = object["path"] as? String,
                   let headers = object["headers"] as? [String: String], let body = object["body"] as? String
             else { return nil }
             return Request(method: method, path: path, headers: headers, body: body, signature: object["signature"] as? String)
@@ -141,20 +104,5 @@ public final class WebhookReceiver: @unchecked Sendable {
     private static func writeScript(sequence: [Response], default defaultResponse: Response, to file: URL) throws {
         let script: [String: Any] = ["sequence": sequence.map(\.json), "default": defaultResponse.json]
         try JSONSerialization.data(withJSONObject: script).write(to: file, options: .atomic)
-    }
-
-    /// Reads the `PORT <n>` line the script prints once it listens.
-    private static func readPort(from handle: FileHandle) throws -> UInt16 {
-        var output = Data()
-        while !output.contains(UInt8(ascii: "\n")), output.count < 256 {
-            let chunk = handle.availableData
-            guard !chunk.isEmpty else { break }
-            output.append(chunk)
-        }
-        let line = String(decoding: output, as: UTF8.self).split(separator: "\n").first ?? ""
-        guard line.hasPrefix("PORT "), let port = UInt16(line.dropFirst(5)) else {
-            throw StartError(description: "webhook_receiver.py did not start (printed '\(line)'); is python3 with standardwebhooks installed?")
-        }
-        return port
     }
 }
