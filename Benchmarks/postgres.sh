@@ -84,7 +84,7 @@ load() {
   local label=$1 send_at=$2; shift 2
   local conns=$((CONNS / $#)) threads=$(( THREADS / $# > 0 ? THREADS / $# : 1 )) port pids=()
   for port in "$@"; do
-    SEND_AT="$send_at" wrk -t"$threads" -c"$conns" -d"$DURATION" --latency -s "$HERE/postgres/send_message.lua" \
+    SEND_AT="$send_at" wrk -t"$threads" -c"$conns" -d"$DURATION" --latency -s "$HERE/gateway/send_message.lua" \
       "http://127.0.0.1:$port/v1/messages" >"$WORK/$label.$port.wrk" &
     pids+=($!)
   done
@@ -137,7 +137,7 @@ end_to_end() {
   local start posted_at done_at accepted_total=0
   start=$(now)
   for port in "${ports[@]}"; do
-    REQUESTS="$per_thread" wrk -t"$threads" -c"$((CONNS / $#))" -d"${TIMEOUT}s" -s "$HERE/postgres/send_message.lua" \
+    REQUESTS="$per_thread" wrk -t"$threads" -c"$((CONNS / $#))" -d"${TIMEOUT}s" -s "$HERE/gateway/send_message.lua" \
       "http://127.0.0.1:$port/v1/messages" >"$WORK/$label.$port.wrk" &
     wrks+=($!)
   done
