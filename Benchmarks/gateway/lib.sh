@@ -25,22 +25,13 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 now() { date +%s.%N; }
 
-# start_sink PORT NAME: Postfix's smtp-sink counting messages; sink_count NAME reads the count.
+# start_sink PORT NAME: Postfix's smtp-sink answering 250 to everything. (Its counter
+# output lags behind under load, so the scripts count deliveries elsewhere.)
 start_sink() {
-  smtp-sink -c -u postfix "127.0.0.1:$1" 1000 >"$WORK/$2.out" 2>&1 &
+  smtp-sink -u postfix "127.0.0.1:$1" 1000 >"$WORK/$2.out" 2>&1 &
   PIDS+=($!)
   wait_port "$1"
-}
-sink_count() { local c; c=$(tail -c 300 "$WORK/$1.out" | tr '\r' '\n' | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -1); echo "${c:-0}"; }
-
-# wait_sink NAME N TIMEOUT: waits until the sink counted N messages; prints the time it did.
-wait_sink() {
-  local deadline; deadline=$(awk -v t="$(now)" -v d="$3" 'BEGIN{print t+d}')
-  while [ "$(sink_count "$1")" -lt "$2" ]; do
-    if awk -v a="$(now)" -v b="$deadline" 'BEGIN{exit !(a>b)}'; then echo "TIMEOUT: $1 got $(sink_count "$1") of $2" >&2; return 1; fi
-    sleep 0.02
-  done
-  now
+  kill -0 "${PIDS[-1]}" 2>/dev/null || { echo "smtp-sink on $1 did not start: $(cat "$WORK/$2.out")" >&2; return 1; }
 }
 
 # start_postfix NAME IN_PORT RELAY_PORT: a private Postfix accepting on IN_PORT and relaying
