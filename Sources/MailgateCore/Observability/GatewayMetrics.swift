@@ -95,14 +95,18 @@ public final class GatewayMetrics: Sendable {
 }
 
 /// Feeds every finished HTTP exchange into the request metrics and the access log
-/// (one line a request, with its request id; never a header or a body).
+/// (one line a request, with its request id; never a header or a body). Probes and
+/// scrapes are logged at debug only: they come every few seconds and say nothing.
 struct HTTPExchangeObserver: HTTPServerObserver {
     let metrics: GatewayMetrics
     let logger: Logger
 
+    static let quietRoutes: Set<String> = ["/healthz", "/readyz", "/metrics"]
+
     func requestFinished(_ summary: HTTPExchangeSummary) {
         metrics.requestFinished(route: summary.route, status: summary.status, duration: summary.duration)
-        logger.info("request", metadata: [
+        let level: Logger.Level = Self.quietRoutes.contains(summary.route) && summary.status < 500 ? .debug : .info
+        logger.log(level: level, "request", metadata: [
             "request_id": "\(summary.requestID)",
             "method": "\(summary.method?.rawValue ?? "-")",
             "route": "\(summary.route)",
