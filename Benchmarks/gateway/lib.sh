@@ -144,12 +144,14 @@ CF
   PIDS+=("$(cat "$WORK/nginx/nginx.pid")")
 }
 
-# start_gateway NAME PORT ENV...: a release mailgate with its data under $WORK/NAME.
+# start_gateway NAME PORT ENV...: a release mailgate with its data under $WORK/NAME, logging
+# at its default level (info: a line per request, per message and per recipient outcome),
+# as Postfix logs each message in the anchor runs.
 start_gateway() {
   local name=$1 port=$2; shift 2
   mkdir -p "$WORK/$name"
   env -i PATH="$PATH" MAILGATE_LISTEN="127.0.0.1:$port" MAILGATE_DATA_DIR="$WORK/$name/data" \
-    MAILGATE_API_KEYS=bench-key MAILGATE_LOG_LEVEL=warning "$@" \
+    MAILGATE_API_KEYS=bench-key "$@" \
     "$MAILGATE_BIN" serve >"$WORK/$name/log" 2>&1 &
   PIDS+=($!)
   GATEWAY_PID=$!
