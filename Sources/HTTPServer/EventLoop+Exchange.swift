@@ -80,18 +80,34 @@ extension EventLoop {
         }
     }
 
-    /// A head whose body is still to come: refuse it now if draining, or invite
-    /// the body if the client waits for `100 Continue`.
+    /// A head whose body is still to come: refuse it now if draining; else the
+    /// request is in flight (a drain waits for it), and the body is invited if
+    /// the client waits for `100 Continue`.
     private func headReceived(_ connection: HTTPConnection, _ head: HTTPRequestHead) {
         if context.isDraining.load(ordering: .relaxed) {
             refuseWhileDraining(connection, method: head.method)
-        } else if head.expectsContinue {
+            return
+        }
+        if !connection.admittedBody {
+            connection.admittedBody = true
+            context.admittedBodies.wrappingAdd(1, ordering: .relaxed)
+        }
+        if head.expectsContinue {
             HTTPResponseWriter.writeContinue(into: &output)
         }
     }
 
+    /// Ends the in-flight mark of a request whose body was awaited; true if it had one.
+    func releaseAdmission(_ connection: HTTPConnection) -> Bool {
+        guard connection.admittedBody else { return false }
+        connection.admittedBody = false
+        context.admittedBodies.subtract(1, ordering: .relaxed)
+        return true
+    }
+
     private func dispatch(_ connection: HTTPConnection, head: HTTPRequestHead, body: [UInt8]) {
-        guard !context.isDraining.load(ordering: .relaxed) else {
+        let admittedBeforeDraining = releaseAdmission(connection)
+        guard admittedBeforeDraining || !context.isDraining.load(ordering: .relaxed) else {
             refuseWhileDraining(connection, method: head.method)
             return
         }
@@ -148,6 +164,7 @@ extension EventLoop {
     /// A response the server makes itself (errors, timeouts, draining), after
     /// which the connection closes.
     func respondFromServer(_ connection: HTTPConnection, _ response: HTTPResponse, method: HTTPMethod?) {
+        _ = releaseAdmission(connection)
         connection.closeAfterWrite = true
         HTTPResponseWriter.write(response, persistence: .close, includeBody: method != .head,
                                  dateLine: dateCache.headerLine, into: &output)

@@ -104,6 +104,7 @@ extension EventLoop {
         connections[Int(connection.slot)] = nil
         freeSlots.append(connection.slot)
         context.openConnections.subtract(1, ordering: .relaxed)
+        _ = releaseAdmission(connection)
         let unfinished = connection.unwrittenResponses + (connection.exchange == nil ? 0 : 1)
         if unfinished > 0 { context.unfinishedExchanges.subtract(unfinished, ordering: .relaxed) }
         connection.exchange = nil

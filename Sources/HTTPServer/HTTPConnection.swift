@@ -32,6 +32,9 @@ final class HTTPConnection {
     var parser: HTTPRequestParser
 
     var exchange: Exchange?
+    /// A head arrived before the server began draining and its body is still
+    /// coming: the request is in flight, so it is served, not refused.
+    var admittedBody = false
     var sequence: UInt64 = 0
     var requestsServed = 0
     /// Responses serialized but not yet all taken by the kernel.

@@ -50,8 +50,11 @@ public final class HTTPServer: Sendable {
     /// Connections open right now, across loops.
     public var openConnectionCount: Int { context.openConnections.load(ordering: .relaxed) }
 
-    /// Requests handed to the handler whose responses are not yet written.
-    public var unfinishedRequestCount: Int { context.unfinishedExchanges.load(ordering: .relaxed) }
+    /// Requests in flight: handed to the handler with their responses not yet
+    /// written, or with their head read and their body still arriving.
+    public var unfinishedRequestCount: Int {
+        context.unfinishedExchanges.load(ordering: .relaxed) + context.admittedBodies.load(ordering: .relaxed)
+    }
 
     private var runningState: Running? {
         lifecycle.withLock { state in
@@ -129,9 +132,9 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// Waits until every request handed to the handler has its response written
-    /// (or its connection died); false if `timeout` passed first. Blocks the
-    /// calling thread: never call it from a handler.
+    /// Waits until every request in flight has its response written (or its
+    /// connection died); false if `timeout` passed first. Blocks the calling
+    /// thread: never call it from a handler.
     @discardableResult
     public func waitUntilIdle(timeout: Duration) -> Bool {
         let deadline = ContinuousClock.now + timeout
@@ -149,6 +152,19 @@ public final class HTTPServer: Sendable {
         while unfinishedRequestCount > 0 {
             guard ContinuousClock.now < deadline else { return false }
             try? await Task.sleep(for: .milliseconds(2))
+        }
+        return true
+    }
+
+    /// While draining, waits until clients have closed every connection (each
+    /// request on one is answered 503 with `Connection: close`), or `timeout`
+    /// passed; true if none is left open.
+    @discardableResult
+    public func waitUntilConnectionsClose(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while openConnectionCount > 0 {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(5))
         }
         return true
     }

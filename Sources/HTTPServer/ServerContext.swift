@@ -17,6 +17,8 @@ final class ServerContext: Sendable {
     let openConnections = Atomic<Int>(0)
     /// Requests handed to the handler whose responses are not yet all written.
     let unfinishedExchanges = Atomic<Int>(0)
+    /// Requests whose head came before draining began and whose body is still arriving.
+    let admittedBodies = Atomic<Int>(0)
     let isDraining = Atomic<Bool>(false)
 
     init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, observer: (any HTTPServerObserver)?) {

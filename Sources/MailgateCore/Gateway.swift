@@ -157,8 +157,13 @@ private struct GatewayParts {
                 .init(service: HTTPServerService(server: server, clock: clock)),
             ],
             logger: logger))
-        stop.attach { [clock, routes] in
+        stop.attach { [clock, routes, server] in
             clock.start()
+            // Here, not when the group gets round to it: from the signal on, new
+            // connections are refused and a request on an open one gets 503 with
+            // `Connection: close`, `/readyz` too (the server drains before the flag
+            // is set, so no 503 of the flag goes out on a connection kept alive).
+            server.beginDraining()
             routes.set()
             Task { await group.triggerGracefulShutdown() }
         }

@@ -98,6 +98,46 @@ def test_sigterm_drains_and_lets_the_smtp_transaction_in_flight_finish(gateway, 
     assert node.stop() == 0
 
 
+def test_sigterm_serves_a_request_whose_body_is_arriving_and_answers_open_connections_503(gateway):
+    """Nothing else drains here, so only the HTTP side holds the exit: the POST whose
+    head came before the signal is in flight and is accepted; an idle keep-alive
+    connection still gets its 503 with `Connection: close` rather than a reset."""
+    node = gateway()
+    body = json.dumps(MESSAGE).encode()
+    uploading = socket.create_connection(("127.0.0.1", node.port), timeout=10)
+    uploading.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                      b"Content-Length: %d\r\n\r\n" % len(body) + body[:5])
+    idle = KeepAlive(node.port)
+    assert idle.exchange("GET", "/healthz")[0] == 200
+    time.sleep(0.2)
+
+    node.process.send_signal(signal.SIGTERM)
+    wait_until(lambda: refuses_connections(node.port), timeout=5, what="the listener to close")
+    status, headers, _ = idle.exchange("GET", "/readyz")
+    assert status == 503 and headers.get("connection", "").lower() == "close", (status, headers)
+    assert headers.get("retry-after", "").isdigit()
+
+    uploading.sendall(body[5:])
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = uploading.recv(65536)
+        assert chunk, f"the upload in flight was cut off: {answer!r}"
+        answer += chunk
+    head, _, rest = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 202"), head
+    assert b"connection: close" in head.lower()
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+    while len(rest) < length:
+        rest += uploading.recv(65536)
+    message_id = json.loads(rest)["id"]
+    uploading.close()
+
+    assert node.process.wait(timeout=30) == 0
+    node.start()
+    assert node.message(message_id)["recipients"][0]["email"] == "bob@example.org"
+    assert node.stop() == 0
+
+
 def test_a_second_sigterm_exits_at_once_and_the_message_goes_again(gateway, smtp_peer):
     slow = smtp_peer({"delays": {"DATA_END": 20}})
     node = gateway(env={"MAILGATE_RELAY": f"smtp://127.0.0.1:{slow.port}", "MAILGATE_SMTP_TIMEOUT": "10s"})

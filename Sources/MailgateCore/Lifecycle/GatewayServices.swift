@@ -4,18 +4,25 @@ import MailQueue
 import ServiceLifecycle
 import Webhooks
 
-/// The HTTP server as a service: on shutdown it closes the listener at once,
-/// answers 503 on connections already open, and waits for requests in flight.
-/// The server itself stays up, still answering 503, while the other services
-/// drain; the gateway shuts it down after the whole group has finished.
+/// The HTTP server as a service: on shutdown (the signal handler has already
+/// closed the listener) it waits for requests in flight, then gives clients
+/// holding keep-alive connections a moment to hear 503 with `Connection: close`
+/// rather than find the connection gone. The server stays up, still answering
+/// 503, while the other services drain; the gateway shuts it down after the
+/// whole group has finished.
 struct HTTPServerService: Service {
+    /// How long open connections are kept for their 503 when nothing else is draining.
+    static let connectionGrace: Duration = .seconds(3)
+
     let server: HTTPServer
     let clock: ShutdownClock
 
     func run() async throws {
         try? await gracefulShutdown()
+        let graceEnds = ContinuousClock.now + min(clock.remaining, Self.connectionGrace)
         server.beginDraining()
         _ = await server.waitUntilIdle(timeout: min(clock.remaining, .seconds(10)))
+        _ = await server.waitUntilConnectionsClose(timeout: graceEnds - ContinuousClock.now)
     }
 }
 
