@@ -55,7 +55,8 @@ public struct SMTPDestinationConnector: DestinationConnector {
         switch HostAddresses.resolve(relay.host) {
         case .success(let resolved): addresses = resolved
         case .failure(let failure):
-            return .failed(.transient, SMTPResponseRecord(code: 451, enhancedCode: "4.4.3", message: failure.reason, host: relay.host), attempted: true)
+            // Decided without connecting: not an attempt (SPEC §6).
+            return .failed(.transient, SMTPResponseRecord(code: 451, enhancedCode: "4.4.3", message: failure.reason, host: relay.host), attempted: false)
         }
         let loopback = addresses.allSatisfy(HostAddresses.isLoopback)
         var lastError: SMTPError?
@@ -75,14 +76,19 @@ public struct SMTPDestinationConnector: DestinationConnector {
     }
 
     /// The verdict of a failed connection: the reply's class, except that a refused
-    /// AUTH defers (SPEC §6: a relay's 535 is a configuration problem, not a bounce).
+    /// AUTH or STARTTLS defers (SPEC §6: a relay's 535 is a configuration problem,
+    /// not a bounce; and like Postfix's `encrypt`, a relay that will not start the
+    /// TLS it must use holds the mail rather than destroys it).
     private func failure(_ error: SMTPError?, host: String) -> SessionOpening {
         guard let error else {
-            return .failed(.transient, SMTPResponseRecord(code: 451, enhancedCode: "4.4.1", message: "no address to connect to", host: host), attempted: true)
+            return .failed(.transient, SMTPResponseRecord(code: 451, enhancedCode: "4.4.1", message: "no address to connect to", host: host), attempted: false)
         }
         let reply = error.recordedReply
         var verdict = RecipientAttempt.verdict(forCode: reply.code)
-        if case .authenticationRefused = error { verdict = .transient }
+        switch error {
+        case .authenticationRefused, .startTLSRefused: verdict = .transient
+        default: break
+        }
         return .failed(verdict, SMTPDeliverySession.record(reply, host: host), attempted: true)
     }
 
@@ -107,16 +113,20 @@ public struct SMTPDestinationConnector: DestinationConnector {
                 code: 451, enhancedCode: "4.4.3", message: "MX lookup for \(domain) failed: \(error)", host: nil), attempted: false)
         }
         var lastFailure: SessionOpening?
+        var connected = false
         for host in hosts {
             let addresses: [String]
             do throws(DNSError) {
                 addresses = try resolver.lookupAddresses(host)
             } catch {
+                // Not an attempt unless another host was connected to (SPEC §6).
                 lastFailure = .failed(.transient, SMTPResponseRecord(
-                    code: 451, enhancedCode: "4.4.3", message: "address lookup for \(host) failed: \(error)", host: host), attempted: true)
+                    code: 451, enhancedCode: "4.4.3", message: "address lookup for \(host) failed: \(error)", host: host),
+                    attempted: connected)
                 continue
             }
             for address in addresses {
+                connected = true
                 switch connectOpportunistically(host: host, address: address, port: port) {
                 case .success(let session): return .opened(session)
                 case .failure(let error): lastFailure = failure(error, host: host)
@@ -124,7 +134,7 @@ public struct SMTPDestinationConnector: DestinationConnector {
             }
         }
         return lastFailure ?? .failed(.transient, SMTPResponseRecord(
-            code: 451, enhancedCode: "4.4.4", message: "\(domain) has no reachable mail host", host: nil), attempted: true)
+            code: 451, enhancedCode: "4.4.4", message: "\(domain) has no reachable mail host", host: nil), attempted: connected)
     }
 
     /// STARTTLS when offered, without certificate checks; when the handshake

@@ -151,6 +151,16 @@ def test_starttls_required_refuses_a_relay_without_starttls(gateway, smtp_peer):
     assert relay.messages() == []
 
 
+def test_starttls_required_and_refused_with_5xx_defers_rather_than_bounces(gateway, smtp_peer):
+    relay = smtp_peer({"ehlo_extra": ["STARTTLS"], "starttls_reply": "554 5.7.3 TLS not today"})
+    node = gateway(env={**QUIET, "MAILGATE_RELAY": f"smtp://127.0.0.1:{relay.port}?starttls=required"})
+    accepted = node.send({"from": "alice@example.com", "to": "bob@example.org", "subject": "s", "text": "secret"})
+    recipient = node.wait_status(accepted["id"], "deferred", timeout=20)["recipients"][0]
+    assert recipient["last_response"]["code"] == 554 and recipient["attempts"] == 1, recipient
+    verbs = [c["verb"] for c in relay.commands()]
+    assert "STARTTLS" in verbs and "MAIL" not in verbs and "DATA" not in verbs, verbs
+
+
 def auth_peer(smtp_peer, tmp_path):
     cert, key = self_signed_certificate(tmp_path / "certs", "auth.test")
     return smtp_peer({

@@ -28,6 +28,8 @@ ZONE = {
     "plain-a.test": {"A": ["127.0.0.2"]},
     "null.test": {"MX": [[0, "."]]},
     "servfail.test": {"rcode": "SERVFAIL"},
+    # Its one mail host has no address record at all (the name is NXDOMAIN).
+    "hostless.test": {"MX": [[10, "gone.hostless.test"]]},
     "silent.test": {"drop": True},
     "tls.test": {"MX": [[10, "mx.tls.test"]]},
     "mx.tls.test": {"A": [TLS_HOST]},
@@ -131,12 +133,14 @@ def test_null_mx_and_nxdomain_bounce_at_once_without_connecting(mx):
 
 
 def test_servfail_and_a_silent_dns_defer(mx):
-    accepted = mx.node.send({"from": "alice@example.com", "to": ["s@servfail.test", "q@silent.test"], "text": "x"})
+    accepted = mx.node.send({"from": "alice@example.com", "to": ["s@servfail.test", "q@silent.test", "h@hostless.test"],
+                             "text": "x"})
     # The silent server costs the resolver's whole timeout (a few seconds).
     message = mx.node.wait_status(accepted["id"], "deferred", timeout=40)
     for recipient in message["recipients"]:
         assert recipient["last_response"]["code"] // 100 == 4, recipient
         assert recipient["next_attempt_at"]
+        assert recipient["attempts"] == 0, f"decided without connecting, not an attempt (SPEC §6): {recipient}"
     assert mx.mx1.connections() == [] and mx.mx2.connections() == []
 
 

@@ -27,6 +27,8 @@ CONFIG.json is an object; every key is optional:
     "starttls":  true                  offer STARTTLS (default true when cert is set)
     "implicit_tls": true               TLS from the first byte (smtps)
     "require_starttls": true           530 to mail commands before STARTTLS
+    "starttls_reply": "554 5.7.3 no"   refuse STARTTLS with this reply (announce it
+                                       with "ehlo_extra": ["STARTTLS"])
     "starttls_inject": true            send a second reply in the same packet as the
                                        220 to STARTTLS, as an attacker would
     "auth": {"users": {"name": "password"}, "mechanisms": ["PLAIN", "LOGIN"],
@@ -186,6 +188,12 @@ class ScriptedSMTP(SMTP):
             await self.push(self.config["helo"])
             return
         await super().smtp_HELO(hostname)
+
+    async def smtp_STARTTLS(self, arg):
+        if self.config.get("starttls_reply"):
+            await self.push(self.config["starttls_reply"])
+            return
+        await super().smtp_STARTTLS(arg)
 
     async def smtp_DATA(self, arg):
         if self.config.get("data") and self.envelope.rcpt_tos:
