@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "Delivery",
             dependencies: [
-                "MailQueue", "SMTPClient", "DNSClient",
+                "MailQueue", "SMTPClient", "DNSClient", "MailComposer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -1,5 +1,6 @@
 import DNSClient
 import Foundation
+import MailComposer
 import MailQueue
 import SMTPClient
 
@@ -171,14 +172,22 @@ final class SMTPDeliverySession: DeliverySession {
         let reused = connection.transactionCount > 0
         // UTF-8 headers need `MAIL FROM … SMTPUTF8` even when this transaction's
         // addresses are ASCII (RFC 6531 §3.4), so it is declared wherever offered. A
-        // peer without SMTPUTF8 still gets the message for its ASCII recipients:
-        // SPEC §2 bounces only the recipients whose own address needs it.
+        // peer without SMTPUTF8 still gets the message for its ASCII recipients
+        // (SPEC §2 bounces only the recipients whose own address needs it), with
+        // its header fields downgraded to ASCII (RFC 6857).
+        var content = job.content.content
+        var requires8BitMIME = job.content.requires8BitMIME
+        let peerTakesUTF8 = connection.capabilities.smtpUTF8
+        if job.content.requiresSMTPUTF8 && !peerTakesUTF8 {
+            content = HeaderDowngrade.downgraded(content)
+            requires8BitMIME = content.contains { $0 >= 0x80 }
+        }
         let envelope = SMTPEnvelope(
             sender: job.content.envelopeFrom,
             recipients: job.recipients.map(\.email),
-            content: job.content.content,
-            requires8BitMIME: job.content.requires8BitMIME,
-            contentRequiresSMTPUTF8: job.content.requiresSMTPUTF8 && connection.capabilities.smtpUTF8)
+            content: content,
+            requires8BitMIME: requires8BitMIME,
+            contentRequiresSMTPUTF8: job.content.requiresSMTPUTF8 && peerTakesUTF8)
         do throws(SMTPError) {
             let result = try connection.send(envelope)
             return zip(job.recipients, result.recipients).map { recipient, outcome in

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Writes UTF-8 text as RFC 2047 encoded words (`=?utf-8?q?…?=` or
 /// `=?utf-8?b?…?=`), one word at a time, each within a length the caller
 /// gives so that it fits the room left on a header line.
@@ -192,5 +194,45 @@ enum UnstructuredForm {
     /// only non-ASCII text is encoded.
     static func forHeaderValue(_ text: String) -> UnstructuredForm {
         text.utf8.allSatisfy { $0 < 0x80 } ? .raw : .encoded
+    }
+}
+
+/// Reads back one encoded word in UTF-8 or US-ASCII (`=?utf-8?q?…?=`,
+/// `=?utf-8?b?…?=`): what the composer writes, for the downgrade to show a
+/// display name as text. Anything else is not an encoded word to it (nil).
+enum EncodedWordDecoder {
+    static func decode(_ word: some Collection<UInt8>) -> [UInt8]? {
+        let parts = Array(word).split(separator: 0x3F, omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0].elementsEqual([ASCII.equals]), parts[4].elementsEqual([ASCII.equals]) else {
+            return nil
+        }
+        let charset = String(decoding: parts[1], as: UTF8.self).lowercased()
+        guard charset == "utf-8" || charset == "us-ascii" else { return nil }
+        switch String(decoding: parts[2], as: UTF8.self).lowercased() {
+        case "b":
+            return Data(base64Encoded: Data(parts[3])).map { [UInt8]($0) }
+        case "q":
+            var decoded: [UInt8] = []
+            var index = parts[3].startIndex
+            let text = parts[3]
+            while index < text.endIndex {
+                let byte = text[index]
+                if byte == 0x5F {
+                    decoded.append(ASCII.space)
+                } else if byte == ASCII.equals {
+                    guard index + 2 < text.endIndex, let value = UInt8(String(decoding: text[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) else {
+                        return nil
+                    }
+                    decoded.append(value)
+                    index += 2
+                } else {
+                    decoded.append(byte)
+                }
+                index += 1
+            }
+            return decoded
+        default:
+            return nil
+        }
     }
 }

@@ -86,7 +86,20 @@ struct MessageWriter {
     /// front of a white-space character that precedes a visible one, so that
     /// unfolding (removing the CRLFs) gives back the text exactly and no line
     /// is white space alone.
-    mutating func appendUnstructured(_ text: some BidirectionalCollection<UInt8>) {
+    ///
+    /// With `mayFoldFirst`, the line may also fold in front of the text (the
+    /// white space that precedes it), as between two words.
+    mutating func appendUnstructured(_ text: some BidirectionalCollection<UInt8>, mayFoldFirst: Bool = false) {
+        if mayFoldFirst, fieldHasValue {
+            var firstEnd = text.startIndex
+            while firstEnd != text.endIndex && (firstEnd == text.startIndex || !isFoldPoint(firstEnd, in: text)) {
+                firstEnd = text.index(after: firstEnd)
+            }
+            if column + 1 + text.distance(from: text.startIndex, to: firstEnd) > LineLimits.preferredOctets {
+                bytes.appendCRLF()
+                column = 0
+            }
+        }
         bytes.append(ASCII.space)
         column += 1
         var start = text.startIndex

@@ -3,6 +3,8 @@ SMTP peer as the relay: mixed replies in one transaction, retries, refusals and
 failures at every phase, transaction sizes, PIPELINING, SMTPUTF8, cancellation."""
 
 import base64
+import email
+import email.policy
 import json
 import time
 
@@ -208,6 +210,25 @@ def test_utf8_local_part_bounces_at_a_peer_without_smtputf8(gateway, smtp_peer):
     (sent,) = peer.messages()
     assert sent["rcpt_tos"] == ["bob@example.org"]
     assert not any("SMTPUTF8" in (c["arg"] or "") for c in peer.commands())
+    # The copy for bob names jörg in To: downgraded (RFC 6857), as the peer took no UTF-8.
+    assert max(sent["content"]) < 0x80, sent["content"][:400]
+    parsed = email.message_from_bytes(sent["content"], policy=email.policy.default)
+    assert [a.addr_spec for a in parsed["to"].addresses] == ["bob@example.org"]
+    assert "jörg@example.org" in str(parsed["to"])
+
+
+def test_utf8_reply_to_is_downgraded_for_a_peer_with_8bitmime_but_without_smtputf8(gateway, smtp_peer):
+    peer = smtp_peer({"smtputf8": False, "eightbitmime": True})
+    node = gateway(env=relay_env(peer))
+    accepted = node.send({"from": "alice@example.com", "to": "bob@example.org", "reply_to": "José <jösé@example.com>",
+                          "subject": "s", "text": "x"})
+    assert node.wait_final(accepted["id"])["recipients"][0]["status"] == "delivered"
+    (sent,) = peer.messages()
+    assert max(sent["content"]) < 0x80, "RFC 6532 header fields need SMTPUTF8, not just 8BITMIME"
+    (mail,) = [c for c in peer.commands() if c["verb"] == "MAIL"]
+    assert "SMTPUTF8" not in mail["arg"].upper() and "8BITMIME" not in mail["arg"].upper(), mail
+    parsed = email.message_from_bytes(sent["content"], policy=email.policy.default)
+    assert "jösé@example.com" in str(parsed["reply-to"]) and parsed["reply-to"].addresses == ()
 
 
 def test_delete_of_a_deferred_message_cancels_it(gateway, smtp_peer):
