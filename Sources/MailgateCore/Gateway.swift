@@ -35,6 +35,18 @@ public enum Gateway {
         }
     }
 
+    /// A bad configuration's one line, as a critical log entry when the log is
+    /// JSON (every stderr line is then a JSON object), else as plain text.
+    public static func reportConfigurationError(_ error: ConfigurationError, logFormat: GatewayConfiguration.LogFormat) {
+        switch logFormat {
+        case .json:
+            LogLineHandler.bootstrap(level: .critical, format: .json)
+            Logger(label: "mailgate").critical("mailgate cannot start: \(error)")
+        case .text:
+            FileHandle.standardError.write(Data("mailgate: \(error)\n".utf8))
+        }
+    }
+
     /// A lease owner name unique to this process.
     static func instanceName() -> String {
         "\(ConfigurationLoader.hostName())-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

@@ -107,15 +107,6 @@ struct ConfigurationOptions: ParsableArguments {
     var loader: ConfigurationLoader {
         ConfigurationLoader(environment: ProcessInfo.processInfo.environment, overrides: overrides)
     }
-
-    /// The configuration, or a failure naming the bad variable.
-    func load() throws(CommandFailure) -> GatewayConfiguration {
-        do throws(ConfigurationError) {
-            return try loader.load()
-        } catch {
-            throw CommandFailure(message: "\(error)")
-        }
-    }
 }
 
 private func help(_ key: ConfigurationKey) -> ArgumentHelp {

@@ -58,7 +58,12 @@ struct Queue: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let count = try await withQueue(location) { queue throws(StoreError) in try await queue.retry(id: all ? nil : id) }
+            let (count, known) = try await withQueue(location) { queue throws(StoreError) in
+                let count = try await queue.retry(id: all ? nil : id)
+                guard count == 0, !all, let id else { return (count, true) }
+                return (count, try await queue.show(id: id) != nil)
+            }
+            guard known else { throw CommandFailure(message: "no message \(id ?? "") in the queue") }
             print("\(count) recipient\(count == 1 ? "" : "s") due for delivery now")
         }
     }

@@ -9,9 +9,17 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ConfigurationOptions
 
     func run() async throws {
-        let configuration = try options.load()
+        let loader = options.loader
+        let configuration: GatewayConfiguration
+        do throws(ConfigurationError) {
+            configuration = try loader.load()
+        } catch {
+            Gateway.reportConfigurationError(error, logFormat: loader.requestedLogFormat)
+            throw ExitCode(1)
+        }
+        // A failure to start is already in the log, as its one critical line.
         let status = await Gateway.serve(configuration)
-        if status != 0 { throw CommandFailure(message: "stopped after an error (see the log above)", status: status) }
+        if status != 0 { throw ExitCode(status) }
     }
 }
 
@@ -27,7 +35,7 @@ struct CheckConfig: ParsableCommand {
         let loader = options.loader
         for line in loader.maskedListing { print(line) }
         do {
-            _ = try loader.load()
+            try ConfigurationLoader.checkDataDirectory(of: try loader.load())
         } catch {
             throw CommandFailure(message: "\(error)")
         }

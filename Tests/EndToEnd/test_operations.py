@@ -246,6 +246,13 @@ BAD_CONFIGURATION = [
     ({"MAILGATE_WEBHOOK_ALLOW_PRIVATE": "maybe"}, "MAILGATE_WEBHOOK_ALLOW_PRIVATE", []),
     ({"MAILGATE_LOG_FORMAT": "xml"}, "MAILGATE_LOG_FORMAT", []),
     ({"MAILGATE_LISTEN": "127.0.0.1"}, "MAILGATE_LISTEN", []),
+    ({"MAILGATE_LISTEN": "[::]", "MAILGATE_API_KEYS": "k"}, "MAILGATE_LISTEN", []),
+    ({"MAILGATE_RETRY_SCHEDULE": "1m,,5m"}, "MAILGATE_RETRY_SCHEDULE", []),
+    ({"MAILGATE_DATABASE_URL": "postgres://app@127.0.0.1:1/mail?password=pg-query-secret", "MAILGATE_API_KEYS": "k"},
+     "MAILGATE_DATABASE_URL",
+     ["pg-query-secret"]),
+    ({"MAILGATE_SMTP_TIMEOUT": "5x", "MAILGATE_LOG_FORMAT": "json"}, "MAILGATE_SMTP_TIMEOUT", []),
+    ({"MAILGATE_DATA_DIR": "/proc/no/such/dir", "MAILGATE_LOG_FORMAT": "json"}, "MAILGATE_DATA_DIR", []),
 ]
 
 
@@ -257,6 +264,9 @@ def test_bad_configuration_stops_the_start_with_one_line_naming_the_variable(tmp
     result = subprocess.run([BINARY, "serve"], env=environment, capture_output=True, text=True, timeout=15)
     assert result.returncode == 1, result
     lines = [line for line in result.stderr.splitlines() if line.strip()]
+    if environment.get("MAILGATE_LOG_FORMAT") == "json":
+        entries = [json.loads(line) for line in lines]  # every line a JSON object, the refusal among them
+        lines = [entry["message"] for entry in entries if entry["level"] == "critical"]
     assert len(lines) == 1 and variable in lines[0], result.stderr
     assert result.stdout == ""
     for secret in hidden:

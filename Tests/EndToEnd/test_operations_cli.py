@@ -127,8 +127,9 @@ def check_listing(node, deferred, other, scheduled):
     message = json.loads(shown.stdout)
     assert message["id"] == deferred and [r["status"] for r in message["recipients"]] == ["deferred", "deferred"]
     assert "events" in message
-    unknown = node.cli("queue", "show", "msg_01m8pc41w14a4b6a3177z5zrj9")
-    assert unknown.returncode == 1 and unknown.stderr.strip() and unknown.stdout == ""
+    for verb in ("show", "retry", "cancel"):
+        unknown = node.cli("queue", verb, "msg_01m8pc41w14a4b6a3177z5zrj9")
+        assert unknown.returncode == 1 and unknown.stderr.strip() and unknown.stdout == "", (verb, unknown)
 
 
 def test_queue_commands_while_the_gateway_runs(gateway):
@@ -194,6 +195,10 @@ def test_check_config_prints_every_variable_with_secrets_masked(tmp_path):
     assert values["MAILGATE_LISTEN"] == "127.0.0.1:8080" and values["MAILGATE_QUEUE_LIMIT"] == "1000000"
     for secret in secrets:
         assert secret not in result.stdout + result.stderr
+
+    (tmp_path / "a-file").write_text("")
+    unusable = run("check-config", env=dict(env, MAILGATE_DATABASE_URL="", MAILGATE_DATA_DIR=str(tmp_path / "a-file" / "data")))
+    assert unusable.returncode == 1 and "MAILGATE_DATA_DIR" in unusable.stderr, unusable
 
     invalid = run("check-config", env=dict(env, MAILGATE_SMTP_TIMEOUT="abc"))
     assert invalid.returncode == 1

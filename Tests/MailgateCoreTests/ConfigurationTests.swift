@@ -57,6 +57,8 @@ import Testing
     @Test(arguments: [
         (["MAILGATE_LISTEN": "0.0.0.0:8080"], ConfigurationKey.apiKeys),
         (["MAILGATE_LISTEN": "nonsense"], .listen),
+        (["MAILGATE_LISTEN": "[::]", "MAILGATE_API_KEYS": "k"], .listen),
+        (["MAILGATE_LISTEN": "[::1]"], .listen),
         (["MAILGATE_SMTP_TIMEOUT": "abc"], .smtpTimeout),
         (["MAILGATE_SMTP_TIMEOUT": "0s"], .smtpTimeout),
         (["MAILGATE_MAX_MESSAGE_SIZE": "lots"], .maxMessageSize),
@@ -70,6 +72,8 @@ import Testing
         (["MAILGATE_LOG_FORMAT": "xml"], .logFormat),
         (["MAILGATE_RETRY_SCHEDULE": " , "], .retrySchedule),
         (["MAILGATE_RETRY_SCHEDULE": "1m,0s"], .retrySchedule),
+        (["MAILGATE_RETRY_SCHEDULE": "1m,,5m"], .retrySchedule),
+        (["MAILGATE_WEBHOOK_RETRY_SCHEDULE": "5s,"], .webhookRetrySchedule),
         (["MAILGATE_SMTP_CONNECTIONS": "0"], .smtpConnections),
         (["MAILGATE_HELO_NAME": "bad name"], .heloName),
         (["MAILGATE_DATABASE_URL": "mysql://x"], .databaseURL),
@@ -111,6 +115,8 @@ import Testing
         for secret in ["secret-key", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "hunter2", "pgpass"] {
             #expect(!listing.contains(secret))
         }
+        let inQuery = try? DatabaseURL.parse("postgres://pg@db/mailgate?sslmode=disable&password=pgpass&sslpassword=keypass")
+        #expect(inQuery?.masked == "postgres://pg@db/mailgate?sslmode=disable&password=****&sslpassword=****")
         #expect(listing.contains("MAILGATE_API_KEYS=****"))
         #expect(listing.contains("MAILGATE_RELAY=smtp://u:****@relay.example.com:587"))
         #expect(loader.maskedListing.count == ConfigurationKey.allCases.count)

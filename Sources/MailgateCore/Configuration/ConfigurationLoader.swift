@@ -27,6 +27,28 @@ public struct ConfigurationLoader: Sendable {
         ConfigurationKey.allCases.map { key in "\(key.rawValue)=\(values[key].map(key.masked) ?? "")" }
     }
 
+    /// The log format asked for, even when another value is bad: a start-up
+    /// refusal is then written the way the log would have been.
+    public var requestedLogFormat: GatewayConfiguration.LogFormat {
+        values[.logFormat].flatMap { GatewayConfiguration.LogFormat(rawValue: $0.lowercased()) } ?? .text
+    }
+
+    /// What `check-config` checks beyond the values: that the SQLite data
+    /// directory (when it is the store) exists writable, or can be created.
+    public static func checkDataDirectory(of configuration: GatewayConfiguration) throws(ConfigurationError) {
+        guard configuration.databaseURL == nil else { return }
+        var path = URL(fileURLWithPath: configuration.dataDirectory).standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        while !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            let parent = (path as NSString).deletingLastPathComponent
+            guard parent != path, !parent.isEmpty else { break }
+            path = parent
+        }
+        guard isDirectory.boolValue, access(path, W_OK | X_OK) == 0 else {
+            throw ConfigurationError(.dataDirectory, "\(configuration.dataDirectory) cannot be created or written (\(path) is not a writable directory)")
+        }
+    }
+
     public func load() throws(ConfigurationError) -> GatewayConfiguration {
         func parse<T>(_ key: ConfigurationKey, _ parser: (String) throws(ConfigurationProblem) -> T) throws(ConfigurationError) -> T {
             do { return try parser(values[key] ?? "") } catch { throw ConfigurationError(key, error.reason) }

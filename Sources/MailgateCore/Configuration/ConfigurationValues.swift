@@ -21,6 +21,10 @@ public enum ConfigurationValues {
     public static func schedule(_ text: String) throws(ConfigurationProblem) -> [Duration] {
         let items = list(text)
         guard !items.isEmpty else { throw ConfigurationProblem("the schedule is empty (write it like 1m,5m,15m)") }
+        let written = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard written.count == items.count else {
+            throw ConfigurationProblem("\"\(text)\" has an empty entry (write it like 1m,5m,15m)")
+        }
         var result: [Duration] = []
         for item in items {
             let value = try duration(item)

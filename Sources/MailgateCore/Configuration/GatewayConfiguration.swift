@@ -64,6 +64,13 @@ public struct DatabaseURL: Sendable, Equatable {
         guard let host = components.host, !host.isEmpty else { throw ConfigurationProblem("has no host") }
         var masked = components
         if masked.password != nil { masked.password = "****" }
+        // libpq also takes the password as a query parameter.
+        masked.queryItems = masked.queryItems?.map { item in
+            Self.secretParameters.contains(item.name.lowercased()) ? URLQueryItem(name: item.name, value: "****") : item
+        }
         return DatabaseURL(text: text, masked: masked.string ?? "****")
     }
+
+    /// Query parameters of a libpq URL that hold secrets.
+    static let secretParameters: Set<String> = ["password", "sslpassword"]
 }

@@ -134,7 +134,10 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public var port: Int
 
     public static func parse(_ text: String) throws(ConfigurationProblem) -> ListenAddress {
-        guard text.contains(":") else { throw ConfigurationProblem("\"\(text)\" needs a port (write it like 127.0.0.1:8080 or [::]:8080)") }
+        // `[::]` has colons but no port: the port is never implied.
+        guard text.hasPrefix("[") ? text.contains("]:") : text.contains(":") else {
+            throw ConfigurationProblem("\"\(text)\" needs a port (write it like 127.0.0.1:8080 or [::]:8080)")
+        }
         var (host, port) = try RelayConfiguration.hostAndPort(Substring(text), defaultPort: 0)
         if text.hasSuffix(":0") { port = 0 }
         if host == "localhost" { host = "127.0.0.1" }
