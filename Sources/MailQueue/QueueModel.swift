@@ -345,11 +345,15 @@ public struct WebhookPostResult: Sendable, Equatable {
     public var eventID: String
     public var kind: Kind
     public var postedAt: Date
+    /// False when no POST went out (the address guard refused every address):
+    /// the event's `attempts` counts only POSTs made.
+    public var posted: Bool
 
-    public init(eventID: String, kind: Kind, postedAt: Date) {
+    public init(eventID: String, kind: Kind, postedAt: Date, posted: Bool = true) {
         self.eventID = eventID
         self.kind = kind
         self.postedAt = postedAt
+        self.posted = posted
     }
 }
 

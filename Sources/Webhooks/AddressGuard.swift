@@ -89,6 +89,7 @@ public enum IPAddress: Sendable, Equatable, CustomStringConvertible {
     private static func restrictedRange(v4 a: UInt32) -> String? {
         func within(_ base: UInt32, _ prefix: UInt32) -> Bool { a >> (32 - prefix) == base >> (32 - prefix) }
         if a == 0xA9FE_A9FE { return "metadata" }  // 169.254.169.254
+        if a == 0xA83F_8110 { return "metadata" }  // 168.63.129.16, Azure's host endpoint
         if within(0x0000_0000, 8) { return "unspecified" }  // 0.0.0.0/8
         if within(0x7F00_0000, 8) { return "loopback" }  // 127.0.0.0/8
         if within(0x0A00_0000, 8) || within(0xAC10_0000, 12) || within(0xC0A8_0000, 16) { return "private" }

@@ -149,7 +149,7 @@ final class WebhookDrain {
     private func judge(_ outcome: WebhookPostOutcome, of event: PendingWebhook) {
         let now = Date()
         let verdict = policy.verdict(on: outcome, postAttempts: event.postAttempts, now: now)
-        results.add(WebhookPostResult(eventID: event.eventID, kind: verdict.kind, postedAt: now))
+        results.add(WebhookPostResult(eventID: event.eventID, kind: verdict.kind, postedAt: now, posted: outcome.wasSent))
         counters.count(verdict)
         if case .retry(let date, _) = verdict {
             nextClaimAt = min(nextClaimAt, .now + .seconds(max(0, date.timeIntervalSince(now))))

@@ -25,6 +25,12 @@ public enum WebhookPostOutcome: Sendable, Equatable {
     case failed(WebhookTransportError)
     /// The client shut down before the POST ended: the receiver may or may not have it.
     case canceled
+
+    /// Whether a request went out (an event's `attempts` counts only those).
+    var wasSent: Bool {
+        if case .refused = self { return false }
+        return true
+    }
 }
 
 /// A libcurl error with its `CURLcode`, so callers can tell a timeout from a

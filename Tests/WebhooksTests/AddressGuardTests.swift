@@ -9,7 +9,7 @@ import Webhooks
         ("10.0.0.1", "private"), ("10.255.255.255", "private"),
         ("172.16.0.1", "private"), ("172.31.255.255", "private"),
         ("192.168.0.1", "private"), ("192.168.255.255", "private"),
-        ("169.254.0.1", "link-local"), ("169.254.169.254", "metadata"),
+        ("169.254.0.1", "link-local"), ("169.254.169.254", "metadata"), ("168.63.129.16", "metadata"),
         ("0.0.0.0", "unspecified"), ("0.1.2.3", "unspecified"),
         ("100.64.0.1", "shared (carrier-grade NAT)"),
         ("224.0.0.1", "multicast"), ("239.255.255.250", "multicast"),

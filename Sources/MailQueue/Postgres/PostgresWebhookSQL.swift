@@ -47,12 +47,13 @@ enum PostgresWebhookSQL {
         try connection.run(
             """
             UPDATE events e
-            SET webhook_status = result.status, webhook_attempts = e.webhook_attempts + 1,
+            SET webhook_status = result.status, webhook_attempts = e.webhook_attempts + result.posts,
                 webhook_next_attempt_at = result.next_attempt_at, lease_owner = NULL, lease_expires_at = NULL
-            FROM unnest($1::text[], $2::text[], $3::bigint[]) AS result (id, status, next_attempt_at)
+            FROM unnest($1::text[], $2::text[], $3::bigint[], $5::bigint[]) AS result (id, status, next_attempt_at, posts)
             WHERE e.id = result.id AND e.lease_owner = $4 AND e.webhook_status = 'pending'
             """,
-            [.textArray(results.map(\.eventID)), .textArray(statuses), .integerArray(nextAttempts), .text(owner)]
+            [.textArray(results.map(\.eventID)), .textArray(statuses), .integerArray(nextAttempts), .text(owner),
+             .integerArray(results.map { $0.posted ? 1 : 0 })]
         )
     }
 

@@ -50,11 +50,11 @@ enum WebhookSQL {
             try connection.run(
                 """
                 UPDATE events
-                SET webhook_status = ?1, webhook_attempts = webhook_attempts + 1, webhook_next_attempt_at = ?2,
+                SET webhook_status = ?1, webhook_attempts = webhook_attempts + ?5, webhook_next_attempt_at = ?2,
                     lease_owner = NULL, lease_expires_at = NULL
                 WHERE id = ?3 AND lease_owner = ?4 AND webhook_status = 'pending'
                 """,
-                [.text(status.rawValue), next, .text(result.eventID), .text(owner)]
+                [.text(status.rawValue), next, .text(result.eventID), .text(owner), .integer(result.posted ? 1 : 0)]
             )
         }
     }
