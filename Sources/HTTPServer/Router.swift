@@ -6,8 +6,9 @@
 /// - A path no pattern matches gets 404; a path that matches only with other
 ///   methods gets 405 with `Allow` (TRACE, CONNECT and unknown tokens included).
 /// - GET routes also answer HEAD (the server sends the headers only).
-/// - OPTIONS on a known path answers 204 with `Allow`, unless a route handles
-///   OPTIONS itself; `OPTIONS *` lists every method the router serves.
+/// - OPTIONS is a method like any other: a 405 with `Allow` unless a route
+///   handles it (SPEC §2: 405 for a method the path does not serve, whatever
+///   the method; the API serves no browsers, so there is no CORS preflight).
 ///
 /// Every answer the router makes itself is `application/problem+json`, and the
 /// responder it passes on carries the matched pattern for the observer.
@@ -21,7 +22,7 @@ public struct Router: HTTPHandler {
 
     private var routes: [Route] = []
 
-    /// The label of responses no route produced (404, 405, OPTIONS).
+    /// The label of responses to paths no route matched (404).
     public static let unmatchedRoute = "unmatched"
 
     public init() {}
@@ -44,43 +45,35 @@ public struct Router: HTTPHandler {
     }
 
     public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
-        var allowed: Set<HTTPMethod> = []
         // The most specific pattern that matches owns the path: `/v1/messages/batch`
         // is the batch resource, so GET on it is a 405, not `{id}` = "batch".
         for route in routes {
             guard let parameters = route.pattern.match(request.path) else { continue }
-            if let handler = route.handler(for: request.method) {
-                if parameters.isEmpty {
-                    handler(request, responder.withRoute(route.pattern.text))
-                } else {
-                    var request = request
-                    request.pathParameters = parameters
-                    handler(request, responder.withRoute(route.pattern.text))
-                }
+            let routed = responder.withRoute(route.pattern.text)
+            guard let handler = route.handler(for: request.method) else {
+                routed.respond(.problem(
+                    status: .methodNotAllowed, detail: "\(request.method) is not allowed on \(request.path).",
+                    headers: ["Allow": Self.allowHeader(Set(route.handlers.map(\.method)))]
+                ))
                 return
             }
-            allowed.formUnion(route.handlers.map(\.method))
-            break
+            if parameters.isEmpty {
+                handler(request, routed)
+            } else {
+                var request = request
+                request.pathParameters = parameters
+                handler(request, routed)
+            }
+            return
         }
-        let labelled = responder.withRoute(Self.unmatchedRoute)
-        if request.method == .options, request.path == "*" || !allowed.isEmpty {
-            let methods = request.path == "*" ? Set(routes.flatMap { $0.handlers.map(\.method) }) : allowed
-            labelled.respond(HTTPResponse(status: .noContent, headers: ["Allow": Self.allowHeader(methods)]))
-        } else if allowed.isEmpty {
-            labelled.respond(.problem(status: .notFound, detail: "No resource at \(request.path)."))
-        } else {
-            labelled.respond(.problem(
-                status: .methodNotAllowed, detail: "\(request.method) is not allowed on \(request.path).",
-                headers: ["Allow": Self.allowHeader(allowed)]
-            ))
-        }
+        responder.withRoute(Self.unmatchedRoute)
+            .respond(.problem(status: .notFound, detail: "No resource at \(request.path)."))
     }
 
-    /// The `Allow` value: the methods in their usual order, HEAD beside GET, and OPTIONS.
+    /// The `Allow` value: the methods in their usual order, HEAD beside GET.
     static func allowHeader(_ methods: Set<HTTPMethod>) -> String {
         var all = methods
         if all.contains(.get) { all.insert(.head) }
-        all.insert(.options)
         let usual: [HTTPMethod] = [.get, .head, .post, .put, .patch, .delete, .options]
         let others = all.subtracting(usual).map(\.rawValue).sorted()
         return (usual.filter(all.contains).map(\.rawValue) + others).joined(separator: ", ")

@@ -158,7 +158,8 @@ def _without_key(node, method, path, body):
 
 
 def test_every_configured_key_works_and_the_scheme_is_case_insensitive(keyed):
-    for authorization in ["Bearer key-one", "Bearer key-two", "bearer key-two", "BEARER key-one"]:
+    for authorization in ["Bearer key-one", "Bearer key-two", "bearer key-two", "BEARER key-one", "Bearer  key-two",
+                          "Bearer\tkey-one"]:
         response = keyed.request("POST", "/v1/messages", json_body=MESSAGE, headers={"Authorization": authorization})
         assert response.status == 202, (authorization, response)
     assert keyed.request("GET", "/v1/messages").status == 200
@@ -187,7 +188,7 @@ SERVED = {
     "/metrics": {"GET", "HEAD"},
     "/openapi.yaml": {"GET", "HEAD"},
 }
-METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "TRACE", "CONNECT", "PROPFIND", "BREW"]
+METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT", "PROPFIND", "BREW"]
 
 
 def allow_set(response):
@@ -201,10 +202,7 @@ def test_methods_a_path_does_not_serve_are_405_with_allow(api, path):
             continue
         response = api.request(method, path, headers={"Content-Type": "application/json"}, body=b"{}")
         assert_problem(response, 405)
-        assert allow_set(response) == SERVED[path] | {"OPTIONS"}, (method, path, response.headers)
-    options = api.request("OPTIONS", path)
-    assert options.status in (200, 204), options
-    assert allow_set(options) == SERVED[path] | {"OPTIONS"}
+        assert allow_set(response) == SERVED[path], (method, path, response.headers)
 
 
 def test_batch_path_refuses_other_methods_with_405(api):
@@ -218,7 +216,7 @@ def test_batch_path_serves_only_post(api):
     for method in ["GET", "DELETE"]:
         response = api.request(method, "/v1/messages/batch")
         assert_problem(response, 405)
-        assert allow_set(response) == {"POST", "OPTIONS"}
+        assert allow_set(response) == {"POST"}
 
 
 # -- 409 and replays

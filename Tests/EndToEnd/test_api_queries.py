@@ -60,6 +60,8 @@ def test_batch_of_500_is_accepted_and_501_is_422_on_messages(queue):
     small = {"from": "a@example.com", "to": "b@example.org", "text": "x"}
     body = assert_problem(queue.request("POST", "/v1/messages/batch", json_body={"messages": [small] * 501}), 422)
     assert [e["field"] for e in body["errors"]] == ["messages"]
+    extra = assert_problem(queue.request("POST", "/v1/messages/batch", json_body={"messages": [small], "dry_run": True}), 422)
+    assert [e["field"] for e in extra["errors"]] == ["dry_run"], "the batch object is as strict as a message"
     response = queue.request("POST", "/v1/messages/batch", json_body={"messages": [small] * 500})
     assert response.status == 200, response
     results = response.json()["results"]

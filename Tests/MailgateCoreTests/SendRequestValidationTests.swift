@@ -82,6 +82,7 @@ import Testing
         (#"{\#(valid),"tags":["\#(String(repeating: "e\u{301}", count: 65))"]}"#, ["tags[0]"]),
         (#"{\#(valid),"tags":["\#(String(repeating: "e\u{301}", count: 64))"]}"#, []),
         (#"{\#(valid),"metadata":[]}"#, ["metadata"]),
+        (#"{\#(valid),"metadata":{"n":1e999999,"list":[1,-1e400],"ok":1.5e300}}"#, ["metadata.n", "metadata.list[1]"]),
         (#"{\#(valid),"subjekt":"typo"}"#, ["subjekt"]),
         // Every bad field at once.
         (#"{"from":"x","to":["ok@example.org","y"],"subject":"a\nb","send_at":"no"}"#, ["from", "to[1]", "subject", "text", "send_at"]),

@@ -14,9 +14,12 @@ public struct Authenticator: Sendable {
     public func isAuthorized(_ request: HTTPRequest) -> Bool {
         guard !keys.isEmpty else { return true }
         guard let header = request.headers["Authorization"] else { return false }
-        let scheme = header.prefix(7)
-        guard scheme.lowercased() == "bearer " else { return false }
-        let presented = Array(header.utf8.dropFirst(7))
+        // `Bearer` (any case), one or more spaces, the token (RFC 9110 §11.4).
+        let utf8 = Array(header.utf8)
+        guard utf8.count > 7, String(decoding: utf8.prefix(6), as: UTF8.self).lowercased() == "bearer",
+              utf8[6] == 0x20 || utf8[6] == 0x09
+        else { return false }
+        let presented = Array(utf8.dropFirst(6).drop { $0 == 0x20 || $0 == 0x09 })
         var matched = false
         for key in keys where Authenticator.constantTimeEqual(key, presented) {
             matched = true

@@ -51,9 +51,11 @@ struct MessagesAPI: Sendable {
                 guard case .array(let items)? = object["messages"] else {
                     return .failure(.badRequest("the body must be an object with a \"messages\" array"))
                 }
-                guard items.count <= Self.maximumBatchSize else {
-                    return .failure(.invalid([FieldError("messages", "\(items.count) messages is more than the limit of \(Self.maximumBatchSize)")]))
+                var errors = object.keys.filter { $0 != "messages" }.sorted().map { FieldError($0, "is not a field of a batch (messages)") }
+                if items.count > Self.maximumBatchSize {
+                    errors.insert(FieldError("messages", "\(items.count) messages is more than the limit of \(Self.maximumBatchSize)"), at: 0)
                 }
+                guard errors.isEmpty else { return .failure(.invalid(errors)) }
                 outcomes = items.map { item in
                     guard case .object(let itemObject) = item else {
                         return .failure(.badRequest("each item of messages must be a JSON object"))

@@ -325,10 +325,27 @@ struct SendRequestReader {
             if JSONWriter.bytes(.object(object)).count > SendRequestLimits.maximumMetadataBytes {
                 fail("metadata", "is larger than \(SendRequestLimits.maximumMetadataBytes / 1024) KiB as JSON")
             }
+            checkNumbers(in: .object(object), path: "metadata")
             return object
         case let other?:
             fail("metadata", "must be an object, not \(other.typeName)")
             return [:]
+        }
+    }
+
+    /// Metadata goes back out in responses and webhooks: a number that common
+    /// JSON readers cannot hold (`1e999`, a double overflow) is refused here
+    /// rather than break the receiver's parser later.
+    private mutating func checkNumbers(in value: JSONValue, path: String) {
+        switch value {
+        case .number(let number):
+            if number.double.map({ !$0.isFinite }) ?? true { fail(path, "is a number out of range (\(number.text.prefix(20)))") }
+        case .object(let object):
+            for (key, member) in object { checkNumbers(in: member, path: "\(path).\(key)") }
+        case .array(let items):
+            for (index, item) in items.enumerated() { checkNumbers(in: item, path: "\(path)[\(index)]") }
+        default:
+            break
         }
     }
 
