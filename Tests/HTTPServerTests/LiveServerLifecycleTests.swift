@@ -36,6 +36,25 @@ extension LiveServerTests {
         }
     }
 
+    @Test func aRequestWhoseBodyIsArrivingWhenDrainingBeginsIsServed() async throws {
+        try await withServer { server, port in
+            let uploading = try TestClient(port: port)
+            try uploading.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n012")
+            #expect(await eventually { server.unfinishedRequestCount == 1 })
+
+            server.beginDraining()
+            #expect(!server.waitUntilIdle(timeout: .milliseconds(50)), "the upload is in flight")
+            try uploading.send("3456789")
+            let served = try #require(try uploading.readResponse())
+            #expect(served.status == 200)
+            #expect(served.text == "0123456789")
+            #expect(served.header("Connection") == "close")
+            #expect(try uploading.readsEndOfStream())
+            #expect(await server.waitUntilIdle(timeout: .seconds(10)))
+            #expect(await server.waitUntilConnectionsClose(timeout: .seconds(10)))
+        }
+    }
+
     @Test func listensOnIPv6Loopback() async throws {
         try await withServer({ $0.listenAddress = "[::1]:0" }) { server, port in
             #expect(server.localAddress == "[::1]:\(port)")
