@@ -1,17 +1,18 @@
 /// Rewrites a message whose header fields carry raw UTF-8 (RFC 6532) for a
-/// peer that did not offer SMTPUTF8, the way RFC 6857 §3 downgrades one:
-/// the peer gets a 7-bit header section, and nobody gets 8-bit octets the
-/// peer never agreed to (SPEC §2: 7-bit unless the peer offers 8BITMIME).
+/// peer that did not offer SMTPUTF8, the way RFC 6857 §3 downgrades one, so
+/// that the peer gets no 8-bit header octets it never agreed to (SPEC §2:
+/// 7-bit unless the peer offers 8BITMIME; UTF-8 headers need SMTPUTF8).
 ///
-/// - An address field (From, To, Cc, Reply-To, …) keeps its ASCII mailboxes
-///   as they are; a mailbox whose address has a UTF-8 local part cannot be
-///   written in ASCII, so it becomes an empty group whose display name shows
-///   it: `Jörg <jörg@example.org>` → `=?utf-8?q?J=C3=B6rg_<j=C3=B6rg@example.org>?= :;`.
-///   Readers show who it was; nobody replies to an address the peer's users
-///   could not reach anyway.
-/// - Any other field with UTF-8 (a `raw` message's Subject, say) becomes
-///   RFC 2047 encoded words.
-/// - Fields without 8-bit octets, and the body, are copied untouched.
+/// - Address fields (From, To, Cc, Reply-To, …): ASCII mailboxes stay as they
+///   are, a UTF-8 display name becomes encoded words in front of its address,
+///   and a mailbox whose address has a UTF-8 local part, which no ASCII form
+///   can carry, becomes an empty group whose display name shows it:
+///   `Jörg <jörg@example.org>` → `=?utf-8?b?…?= :;`. Readers show who it was;
+///   nobody replies to an address the peer's users could not reach anyway.
+/// - Unstructured fields (Subject, Comments, Keywords, `X-…`) become encoded words.
+/// - Other structured fields (a `raw` message's `Content-Type` parameters,
+///   say) have no encoded-word form and are left as they are, as is every
+///   field without 8-bit octets, and the body.
 ///
 /// Pure: bytes in, bytes out. The input has CRLF line ends (composed
 /// messages, and `raw` ones after normalisation).
@@ -22,8 +23,13 @@ public enum HeaderDowngrade {
         "resent-from", "resent-sender", "resent-to", "resent-cc", "resent-bcc",
     ]
 
-    /// The message with every header field made ASCII; the same bytes when
-    /// the header section has no 8-bit octet.
+    /// Fields whose value is free text (RFC 5322 §3.6.5, and extension fields).
+    static func isUnstructured(_ lowercasedName: String) -> Bool {
+        ["subject", "comments", "keywords"].contains(lowercasedName) || lowercasedName.hasPrefix("x-")
+    }
+
+    /// The message with its UTF-8 header fields downgraded; the same bytes
+    /// when the header section has no 8-bit octet.
     public static func downgraded(_ message: [UInt8]) -> [UInt8] {
         let headerEnd = headerSectionEnd(of: message)
         guard message[..<headerEnd].contains(where: { $0 >= 0x80 }) else { return message }
@@ -33,7 +39,27 @@ public enum HeaderDowngrade {
             let end = fieldEnd(in: message, from: start, limit: headerEnd)
             let field = message[start..<end]
             if field.contains(where: { $0 >= 0x80 }), let colon = field.firstIndex(of: ASCII.colon) {
-                rewrite(name: message[start..<colon], value: unfolded(message[(colon + 1)..<end]), into: &writer)
+                let name = String(decoding: message[start..<colon], as: UTF8.self)
+                let value = unfolded(message[(colon + 1)..<end])
+                if addressFields.contains(name.lowercased()) {
+                    writer.beginField(name)
+                    let text = value[...].trimmingWhitespace()
+                    if let mailboxes = AddressList.items(of: text) {
+                        appendMailboxes(mailboxes, into: &writer)
+                    } else {
+                        // Groups (or no mailbox at all): one empty group that shows the whole value.
+                        writer.appendEncodedWords(Array(text), keepWhole: true)
+                        writer.appendWord(":;")
+                    }
+                    writer.endField()
+                } else if isUnstructured(name.lowercased()) {
+                    writer.beginField(name)
+                    let text = value[...].trimmingWhitespace()
+                    if !text.isEmpty { writer.appendEncodedWords(Array(text)) }
+                    writer.endField()
+                } else {
+                    writer.append(contentsOf: field)
+                }
             } else {
                 writer.append(contentsOf: field)
             }
@@ -43,37 +69,25 @@ public enum HeaderDowngrade {
         return writer.bytes
     }
 
-    private static func rewrite(name: ArraySlice<UInt8>, value: [UInt8], into writer: inout MessageWriter) {
-        let fieldName = String(decoding: name, as: UTF8.self)
-        let text = trimmed(value[...])
-        writer.beginField(fieldName)
-        if addressFields.contains(fieldName.lowercased()), let mailboxes = topLevelItems(of: text) {
-            for (index, mailbox) in mailboxes.enumerated() {
-                let isLast = index == mailboxes.count - 1
-                if mailbox.contains(where: { $0 >= 0x80 }) {
-                    appendGroupShowing(mailbox, into: &writer)
-                    writer.appendWord(isLast ? ":;" : ":;,")
-                } else {
-                    writer.appendUnstructured(mailbox, mayFoldFirst: true)
-                    if !isLast { writer.appendAttached(",") }
-                }
+    private static func appendMailboxes(_ mailboxes: [ArraySlice<UInt8>], into writer: inout MessageWriter) {
+        for (index, mailbox) in mailboxes.enumerated() {
+            let comma: [UInt8] = index == mailboxes.count - 1 ? [] : [0x2C]
+            let open = mailbox.lastIndex(of: 0x3C)
+            if mailbox.allSatisfy({ $0 < 0x80 }) {
+                writer.appendUnstructured(mailbox, mayFoldFirst: true)
+                if !comma.isEmpty { writer.appendAttached(",") }
+            } else if let open, mailbox[open...].allSatisfy({ $0 < 0x80 }) {
+                // Only the name is UTF-8: encode it; the address stays usable.
+                writer.appendEncodedWords(readableName(mailbox[..<open].trimmingWhitespace()), keepWhole: true)
+                writer.appendWord(Array(mailbox[open...]) + comma)
+            } else {
+                // The address itself is UTF-8: an empty group that shows it.
+                let name = open.map { readableName(mailbox[..<$0].trimmingWhitespace()) } ?? []
+                let address = open.map { Array(mailbox[$0...]) } ?? Array(mailbox)
+                writer.appendEncodedWords(name.isEmpty ? address : name + [ASCII.space] + address, keepWhole: true)
+                writer.appendWord([ASCII.colon, 0x3B] + comma)
             }
-        } else if !text.isEmpty {
-            writer.appendEncodedWords(Array(text))
         }
-        writer.endField()
-    }
-
-    /// The display name of the empty group that stands for `mailbox`: the
-    /// mailbox as a reader would show it (`José <jösé@example.org>`), as
-    /// encoded words, kept in one word when it fits.
-    private static func appendGroupShowing(_ mailbox: ArraySlice<UInt8>, into writer: inout MessageWriter) {
-        guard let open = mailbox.lastIndex(of: 0x3C) else {
-            writer.appendEncodedWords(Array(mailbox), keepWhole: true)
-            return
-        }
-        let name = readableName(trimmed(mailbox[..<open]))
-        writer.appendEncodedWords(name.isEmpty ? Array(mailbox[open...]) : name + [ASCII.space] + mailbox[open...], keepWhole: true)
     }
 
     /// A display name as its reader sees it: UTF-8 encoded words decoded
@@ -99,38 +113,6 @@ public enum HeaderDowngrade {
             }
         }
         return name
-    }
-
-    /// The comma-separated items of an address list, trimmed; nil when the
-    /// list has a group (`team: a@b, c@d;`), which is then encoded whole.
-    static func topLevelItems(of text: ArraySlice<UInt8>) -> [ArraySlice<UInt8>]? {
-        var items: [ArraySlice<UInt8>] = []
-        var itemStart = text.startIndex
-        var inQuotes = false
-        var escaped = false
-        var angleDepth = 0
-        var commentDepth = 0
-        for index in text.indices {
-            let byte = text[index]
-            if escaped { escaped = false; continue }
-            switch byte {
-            case ASCII.backslash where inQuotes || commentDepth > 0: escaped = true
-            case ASCII.quote where commentDepth == 0: inQuotes.toggle()
-            case 0x28 where !inQuotes: commentDepth += 1
-            case 0x29 where !inQuotes && commentDepth > 0: commentDepth -= 1
-            case 0x3C where !inQuotes && commentDepth == 0: angleDepth += 1
-            case 0x3E where !inQuotes && commentDepth == 0 && angleDepth > 0: angleDepth -= 1
-            case ASCII.colon, 0x3B:
-                if !inQuotes && commentDepth == 0 && angleDepth == 0 { return nil }
-            case 0x2C where !inQuotes && commentDepth == 0 && angleDepth == 0:
-                items.append(trimmed(text[itemStart..<index]))
-                itemStart = index + 1
-            default: break
-            }
-        }
-        items.append(trimmed(text[itemStart...]))
-        let mailboxes = items.filter { !$0.isEmpty }
-        return mailboxes.isEmpty ? nil : mailboxes
     }
 
     // MARK: Header section
@@ -166,12 +148,5 @@ public enum HeaderDowngrade {
     /// A field value without its line breaks (RFC 5322 §2.2.3 unfolding).
     private static func unfolded(_ value: ArraySlice<UInt8>) -> [UInt8] {
         value.filter { $0 != ASCII.cr && $0 != ASCII.lf }
-    }
-
-    private static func trimmed(_ text: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
-        var slice = text
-        while let first = slice.first, ASCII.isWhitespace(first) { slice = slice.dropFirst() }
-        while let last = slice.last, ASCII.isWhitespace(last) { slice = slice.dropLast() }
-        return slice
     }
 }

@@ -14,6 +14,9 @@ public enum HeaderError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A field that may appear only once (RFC 5322 §3.6) given twice, or
     /// also set by the request's own `subject` or `reply_to`.
     case repeatedField
+    /// An address field (`Reply-To`, `Sender`, `Resent-*`) whose value is not a
+    /// list of mailboxes; the mailbox's own problem when there is one.
+    case invalidAddressList(AddressError?)
 
     public var message: String {
         switch self {
@@ -25,6 +28,8 @@ public enum HeaderError: Error, Sendable, Equatable, CustomStringConvertible {
         case .controlCharacter: "the value contains a control character"
         case .wordTooLong(let octets): "the value has a \(octets)-octet word without white space; it cannot be folded under 998 octets a line"
         case .repeatedField: "this header may appear only once, and the message already has it (from subject, reply_to or another header)"
+        case .invalidAddressList(let error):
+            "this header holds addresses: write them like a@b.c, Name <d@e.f>" + (error.map { " (\($0.message))" } ?? "")
         }
     }
 
@@ -52,6 +57,28 @@ public enum HeaderSafety {
     /// line or split the message.
     public static func containsLineBreak(_ text: String) -> Bool {
         ControlScan.scan(text.utf8, allowTab: true) == .lineBreak
+    }
+
+    /// Caller fields whose value is an address list (RFC 5322 §3.6.2, §3.6.6):
+    /// checked as addresses and written like From and To, names encoded.
+    static let addressFieldNames = ["Reply-To", "Sender", "Resent-From", "Resent-Sender", "Resent-To", "Resent-Cc", "Resent-Bcc"]
+
+    static func isAddressFieldName(_ name: String) -> Bool {
+        addressFieldNames.contains { equalsIgnoringCase(name.utf8, $0.utf8) }
+    }
+
+    /// The mailboxes of an address field's value.
+    static func mailboxes(inAddressField value: String) throws(HeaderError) -> [Mailbox] {
+        guard let items = AddressList.items(of: Array(value.utf8)[...]) else { throw .invalidAddressList(nil) }
+        var mailboxes: [Mailbox] = []
+        for item in items {
+            do {
+                mailboxes.append(try Mailbox.parse(String(decoding: item, as: UTF8.self)))
+            } catch {
+                throw .invalidAddressList(error)
+            }
+        }
+        return mailboxes
     }
 
     /// Fields RFC 5322 §3.6 allows once that a caller may still give.
@@ -105,7 +132,9 @@ public enum HeaderSafety {
         guard name.utf8.count <= maximumFieldNameOctets else { throw .nameTooLong(octets: name.utf8.count) }
         guard !isReservedFieldName(name) else { throw .reservedName(name) }
         try checkText(value)
-        if value.utf8.allSatisfy({ $0 < 0x80 }) {
+        if isAddressFieldName(name) {
+            _ = try mailboxes(inAddressField: value)
+        } else if value.utf8.allSatisfy({ $0 < 0x80 }) {
             // ASCII values are written as they are (never encoded: they may be
             // structured, like List-Unsubscribe), so each word must fit a line.
             let longest = longestWord(value.utf8)

@@ -27,8 +27,8 @@ public enum CompositionError: Error, Sendable, Equatable, CustomStringConvertibl
 /// anything is written; a bad one is thrown as `CompositionError`, never
 /// stripped. The output is 7-bit with CRLF line ends, lines folded under 78
 /// columns where possible and never over 998 octets; the one exception to
-/// 7-bit is a UTF-8 local part in From/To/Cc/Reply-To (RFC 6532), reported
-/// by `requiresSMTPUTF8`.
+/// 7-bit is a UTF-8 local part in an address field (RFC 6532), reported by
+/// `requiresSMTPUTF8`.
 public enum MessageComposer {
     public static func compose(_ draft: MessageDraft) throws(CompositionError) -> ComposedMessage {
         var generator = SystemRandomNumberGenerator()
@@ -61,8 +61,9 @@ public enum MessageComposer {
         }
         writer.writeEntity(entity, boundaries: &boundaries)
         if writer.bytes.last != ASCII.lf { writer.appendCRLF() }
+        let headerMailboxes = draft.headers.flatMap(addressFieldMailboxes)
         let requiresSMTPUTF8 = draft.from.address.requiresSMTPUTF8
-            || [draft.to, draft.cc, draft.replyTo].contains { $0.contains { $0.address.requiresSMTPUTF8 } }
+            || [draft.to, draft.cc, draft.replyTo, headerMailboxes].contains { $0.contains { $0.address.requiresSMTPUTF8 } }
         // Every encoder writes ASCII and display names are encoded words, so
         // the only 8-bit octets are those of UTF-8 local parts (RFC 6532).
         return ComposedMessage(bytes: writer.bytes, requiresSMTPUTF8: requiresSMTPUTF8, has8BitContent: requiresSMTPUTF8)
@@ -107,9 +108,20 @@ public enum MessageComposer {
         writer.writeField("MIME-Version", value: "1.0")
         for field in draft.headers {
             writer.beginField(field.name)
-            if !field.value.isEmpty { writer.appendText(field.value, form: .forHeaderValue(field.value)) }
+            if HeaderSafety.isAddressFieldName(field.name) {
+                writer.appendMailboxList(addressFieldMailboxes(field))
+            } else if !field.value.isEmpty {
+                writer.appendText(field.value, form: .forHeaderValue(field.value))
+            }
             writer.endField()
         }
+    }
+
+    /// The mailboxes of a caller's address field (`Reply-To`, `Sender`, …),
+    /// none for other fields; checked before anything is written.
+    private static func addressFieldMailboxes(_ field: HeaderField) -> [Mailbox] {
+        guard HeaderSafety.isAddressFieldName(field.name) else { return [] }
+        return (try? HeaderSafety.mailboxes(inAddressField: field.value)) ?? []
     }
 
     private static func writeListField(

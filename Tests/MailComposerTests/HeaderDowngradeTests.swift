@@ -60,17 +60,46 @@ import Testing
                 "a group is shown whole: \(parsed.header("To"))")
     }
 
+    @Test func aUTF8NameKeepsItsASCIIAddressAndStructuredFieldsStayAsTheyAre() throws {
+        let raw = try RawMessage.normalize(Array((
+            "From: Jörg <a@example.com>\nCc: \"Müller, Hans\" <h@example.com>, c@example.org\n"
+                + "Content-Type: text/plain; x-ü=\"1\"\n\nbody\n"
+        ).utf8))
+        let downgraded = HeaderDowngrade.downgraded(raw.bytes)
+        #expect(String(decoding: downgraded, as: UTF8.self).contains("Content-Type: text/plain; x-ü=\"1\"\r\n"),
+                "no encoded-word form exists for a parameter: left for the peer to judge")
+        let parsed = try PythonEmailParser.parse(downgraded)
+        #expect(parsed.from == [ParsedAddress(name: "Jörg", username: "a", domain: "example.com")])
+        #expect(parsed.cc == [
+            ParsedAddress(name: "Müller, Hans", username: "h", domain: "example.com"),
+            ParsedAddress(name: "", username: "c", domain: "example.org"),
+        ])
+    }
+
+    @Test func callerAddressFieldsAreWrittenAsAddresses() throws {
+        var draft = Fixture.draft()
+        draft.headers = [HeaderField(name: "Reply-To", value: "Jörg <j@example.org>, ops@example.org"),
+                         HeaderField(name: "Sender", value: "jö@example.org")]
+        let composed = try Fixture.compose(draft)
+        #expect(composed.requiresSMTPUTF8, "Sender has a UTF-8 local part")
+        let parsed = try PythonEmailParser.parse(composed.bytes)
+        #expect(parsed.replyTo == [
+            ParsedAddress(name: "Jörg", username: "j", domain: "example.org"),
+            ParsedAddress(name: "", username: "ops", domain: "example.org"),
+        ])
+    }
+
     @Test(arguments: [
         ("a@b.c, \"x, y\" <d@e.f>,  g@h.i (a, comment)", ["a@b.c", "\"x, y\" <d@e.f>", "g@h.i (a, comment)"]),
         ("<a@b.c>", ["<a@b.c>"]),
         ("\"quoted \\\" comma,\" <a@b.c>", ["\"quoted \\\" comma,\" <a@b.c>"]),
     ])
     func splitsAddressListsAtTopLevelCommas(_ list: String, _ items: [String]) {
-        let found = HeaderDowngrade.topLevelItems(of: ArraySlice(list.utf8))
+        let found = AddressList.items(of: ArraySlice(list.utf8))
         #expect(found?.map { String(decoding: $0, as: UTF8.self) } == items)
     }
 
     @Test func groupsAreNotSplit() {
-        #expect(HeaderDowngrade.topLevelItems(of: ArraySlice("team: a@b.c;".utf8)) == nil)
+        #expect(AddressList.items(of: ArraySlice("team: a@b.c;".utf8)) == nil)
     }
 }

@@ -51,6 +51,11 @@ import Testing
         ExtraHeader(name: "X-Evil", value: "a\u{0}b", error: .lineBreak),
         ExtraHeader(name: "X-Evil", value: "a\u{1B}b", error: .controlCharacter),
         ExtraHeader(name: "X-Long", value: String(repeating: "w", count: 991), error: .wordTooLong(octets: 991)),
+        ExtraHeader(name: "Reply-To", value: "Jörg <j@example.org>, \"Sales, EU\" <s@example.org>", error: nil),
+        ExtraHeader(name: "sender", value: "ops@example.org", error: nil),
+        ExtraHeader(name: "Reply-To", value: "not an address", error: .invalidAddressList(.missingAtSign)),
+        ExtraHeader(name: "Resent-To", value: "team: a@example.org;", error: .invalidAddressList(nil)),
+        ExtraHeader(name: "Sender", value: "a@example.org, ", error: nil),
     ]
 
     @Test(arguments: extraHeaders)

@@ -55,6 +55,7 @@ import Testing
         (#"{\#(valid),"headers":{"Bcc":"v@example.com"}}"#, ["headers.Bcc"]),
         (#"{\#(valid),"headers":{"Content-Type":"text/evil"}}"#, ["headers.Content-Type"]),
         (#"{\#(valid),"headers":{"Bad Name":"x"}}"#, ["headers.Bad Name"]),
+        (#"{\#(valid),"headers":{"Reply-To":"not an address"}}"#, ["headers.Reply-To"]),
         (#"{\#(valid),"headers":{"X-Num":3}}"#, ["headers.X-Num"]),
         // Content.
         (#"{"from":"a@example.com","to":"b@example.org","raw":"not base64!"}"#, ["raw"]),
