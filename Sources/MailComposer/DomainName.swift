@@ -54,10 +54,12 @@ enum DomainName {
         }
     }
 
-    /// IDNA: NFC, lower case, the IDNA2003 label separators, then each
-    /// non-ASCII label to "xn--" + Punycode.
+    /// IDNA (UTS #46 mapping): NFKC, so that full-width and other compatibility
+    /// forms become the characters they stand for (`ＦＵＬＬ` → `full`), lower
+    /// case, the IDNA2003 label separators, then each non-ASCII label to
+    /// "xn--" + Punycode.
     private static func internationalLabels(_ text: String) throws(AddressError) -> String {
-        let mapped = text.precomposedStringWithCanonicalMapping.lowercased()
+        let mapped = text.precomposedStringWithCompatibilityMapping.lowercased()
         let separators: Set<Character> = [".", "\u{3002}", "\u{FF0E}", "\u{FF61}"]
         let labels = mapped.split(omittingEmptySubsequences: false, whereSeparator: separators.contains)
         var asciiLabels: [String] = []

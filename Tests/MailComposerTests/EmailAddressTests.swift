@@ -33,6 +33,8 @@ import Testing
         Valid(input: "user@例え.テスト", localPart: "user", domain: "xn--r8jz45g.xn--zckzah"),
         Valid(input: "user@例え。テスト", localPart: "user", domain: "xn--r8jz45g.xn--zckzah"),
         Valid(input: "user@xn--bcher-kva.de", localPart: "user", domain: "xn--bcher-kva.de"),
+        Valid(input: "x@ＦＵＬＬ.example", localPart: "x", domain: "full.example"),
+        Valid(input: "x@ｅxample．org", localPart: "x", domain: "example.org"),
         Valid(input: "jörg@example.com", localPart: "jörg", domain: "example.com", requiresSMTPUTF8: true),
         Valid(input: "用户@例子.广告", localPart: "用户", domain: "xn--fsqu00a.xn--4rr70v", requiresSMTPUTF8: true),
         Valid(input: "\"jörg müller\"@example.com", localPart: "\"jörg müller\"", domain: "example.com", requiresSMTPUTF8: true),
@@ -113,7 +115,7 @@ import Testing
     /// Python's `idna` codec (IDNA 2003) agrees with our A-labels for domains
     /// where the two standards agree.
     @Test func internationalDomainsMatchPythonsIDNACodec() throws {
-        let domains = ["bücher.de", "münchen.example", "例え.テスト", "пример.испытание", "ελληνικά.gr", "παράδειγμα.δοκιμή", "مثال.إختبار"]
+        let domains = ["bücher.de", "ＢＵＣＨＥＲ.de", "münchen.example", "例え.テスト", "пример.испытание", "ελληνικά.gr", "παράδειγμα.δοκιμή", "مثال.إختبار"]
         let script = PythonScript(#"import sys; print("\n".join(l.encode("idna").decode() for l in sys.stdin.read().split("\n")))"#)
         let expected = String(decoding: try script.run(input: Array(domains.joined(separator: "\n").utf8)), as: UTF8.self)
             .split(separator: "\n").map(String.init)
