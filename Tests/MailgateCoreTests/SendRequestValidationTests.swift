@@ -64,6 +64,7 @@ import Testing
         (#"{"from":"a@example.com","to":"b@example.org","raw":"SGk=","reply_to":null,"subject":null}"#, []),
         (#"{\#(valid),"attachments":[{"filename":"a.pdf","content":"%%%"}]}"#, ["attachments[0].content"]),
         (#"{\#(valid),"attachments":[{"content":"SGk="}]}"#, ["attachments[0].filename"]),
+        (#"{\#(valid),"attachments":[{"filename":"   ","content":"SGk="}]}"#, ["attachments[0].filename"]),
         (#"{\#(valid),"attachments":[{"filename":"a","content":"SGk=","content_type":"nope"}]}"#, ["attachments[0].content_type"]),
         (#"{\#(valid),"attachments":[{"filename":"a","content":"SGk=","content_id":"<x>"}]}"#, ["attachments[0].content_id"]),
         // The composer's own attachment rules, reported on the attachment's member.

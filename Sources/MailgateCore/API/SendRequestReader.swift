@@ -214,8 +214,8 @@ struct SendRequestReader {
         let contentID = readString(object["content_id"], field: "\(field).content_id")
         var valid = true
         if let filename {
-            if filename.isEmpty || filename.utf8.count > 255 {
-                fail("\(field).filename", "must be 1 to 255 bytes long")
+            if filename.allSatisfy(\.isWhitespace) || filename.utf8.count > 255 {
+                fail("\(field).filename", "must be 1 to 255 bytes long, not only white space")
                 valid = false
             } else if filename.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || $0 == "/" || $0 == "\\" }) {
                 fail("\(field).filename", "may not contain control characters, line breaks or path separators")
