@@ -31,39 +31,34 @@ public enum HeaderDowngrade {
     /// The message with its UTF-8 header fields downgraded; the same bytes
     /// when the header section has no 8-bit octet.
     public static func downgraded(_ message: [UInt8]) -> [UInt8] {
-        let headerEnd = headerSectionEnd(of: message)
+        let headerEnd = HeaderSection.end(of: message[...])
         guard message[..<headerEnd].contains(where: { $0 >= 0x80 }) else { return message }
         var writer = MessageWriter(capacity: message.count + 256)
-        var start = 0
-        while start < headerEnd {
-            let end = fieldEnd(in: message, from: start, limit: headerEnd)
-            let field = message[start..<end]
-            if field.contains(where: { $0 >= 0x80 }), let colon = field.firstIndex(of: ASCII.colon) {
-                let name = String(decoding: message[start..<colon], as: UTF8.self)
-                let value = unfolded(message[(colon + 1)..<end])
-                if addressFields.contains(name.lowercased()) {
-                    writer.beginField(name)
-                    let text = value[...].trimmingWhitespace()
-                    if let mailboxes = AddressList.items(of: text) {
-                        appendMailboxes(mailboxes, into: &writer)
-                    } else {
-                        // Groups (or no mailbox at all): one empty group that shows the whole value.
-                        writer.appendEncodedWords(Array(text), keepWhole: true)
-                        writer.appendWord(":;")
-                    }
-                    writer.endField()
-                } else if isUnstructured(name.lowercased()) {
-                    writer.beginField(name)
-                    let text = value[...].trimmingWhitespace()
-                    if !text.isEmpty { writer.appendEncodedWords(Array(text)) }
-                    writer.endField()
-                } else {
-                    writer.append(contentsOf: field)
-                }
-            } else {
-                writer.append(contentsOf: field)
+        for field in HeaderSection.fields(of: message[...]) {
+            let bytes = message[field.range]
+            guard bytes.contains(where: { $0 >= 0x80 }), let colon = bytes.firstIndex(of: ASCII.colon) else {
+                writer.append(contentsOf: bytes)
+                continue
             }
-            start = end
+            let name = String(decoding: message[field.range.lowerBound..<colon], as: UTF8.self)
+            let value = HeaderSection.value(of: bytes)
+            if addressFields.contains(field.name) {
+                writer.beginField(name)
+                if let mailboxes = AddressList.items(of: value) {
+                    appendMailboxes(mailboxes, into: &writer)
+                } else {
+                    // Groups (or no mailbox at all): one empty group that shows the whole value.
+                    writer.appendEncodedWords(Array(value), keepWhole: true)
+                    writer.appendWord(":;")
+                }
+                writer.endField()
+            } else if isUnstructured(field.name) {
+                writer.beginField(name)
+                if !value.isEmpty { writer.appendEncodedWords(Array(value)) }
+                writer.endField()
+            } else {
+                writer.append(contentsOf: bytes)
+            }
         }
         writer.append(contentsOf: message[headerEnd...])
         return writer.bytes
@@ -113,40 +108,5 @@ public enum HeaderDowngrade {
             }
         }
         return name
-    }
-
-    // MARK: Header section
-
-    /// The index just past the CRLF that ends the last header field (the
-    /// empty line follows), or the whole message when it has no body.
-    static func headerSectionEnd(of message: [UInt8]) -> Int {
-        if message.starts(with: [ASCII.cr, ASCII.lf]) { return 0 }
-        var index = 0
-        while index + 3 < message.count {
-            if message[index] == ASCII.cr, message[index + 1] == ASCII.lf, message[index + 2] == ASCII.cr,
-               message[index + 3] == ASCII.lf {
-                return index + 2
-            }
-            index += 1
-        }
-        return message.count
-    }
-
-    /// The end of the field starting at `start`: past the CRLF of its last
-    /// line (continuation lines begin with white space).
-    private static func fieldEnd(in message: [UInt8], from start: Int, limit: Int) -> Int {
-        var index = start
-        while index < limit {
-            if message[index] == ASCII.lf, index + 1 >= limit || !ASCII.isWhitespace(message[index + 1]) {
-                return index + 1
-            }
-            index += 1
-        }
-        return limit
-    }
-
-    /// A field value without its line breaks (RFC 5322 §2.2.3 unfolding).
-    private static func unfolded(_ value: ArraySlice<UInt8>) -> [UInt8] {
-        value.filter { $0 != ASCII.cr && $0 != ASCII.lf }
     }
 }

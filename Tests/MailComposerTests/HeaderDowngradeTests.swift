@@ -24,7 +24,7 @@ import Testing
         let lines = MessageLines(downgraded)
         #expect(lines.hasOnlyCRLF)
         #expect(lines.headerLines.allSatisfy { $0.count <= 78 }, "\(String(decoding: downgraded, as: UTF8.self))")
-        let body = { (bytes: [UInt8]) in bytes[HeaderDowngrade.headerSectionEnd(of: bytes)...] }
+        let body = { (bytes: [UInt8]) in bytes[HeaderSection.end(of: bytes[...])...] }
         #expect(body(downgraded).elementsEqual(body(composed.bytes)), "the body is not touched")
 
         let parsed = try PythonEmailParser.parse(downgraded)
@@ -49,7 +49,7 @@ import Testing
         ).utf8))
         let downgraded = HeaderDowngrade.downgraded(raw.bytes)
         let text = String(decoding: downgraded, as: UTF8.self)
-        #expect(downgraded.prefix(HeaderDowngrade.headerSectionEnd(of: downgraded)).allSatisfy { $0 < 0x80 })
+        #expect(downgraded.prefix(HeaderSection.end(of: downgraded[...])).allSatisfy { $0 < 0x80 })
         #expect(text.contains("X-Ascii: kept  as\r\n\tis\r\n"), "ASCII fields are copied byte for byte")
         #expect(text.hasSuffix("\r\n\r\nGrüße, unchanged\r\n"))
 
