@@ -174,12 +174,17 @@ final class SMTPDeliverySession: DeliverySession {
         // addresses are ASCII (RFC 6531 §3.4), so it is declared wherever offered. A
         // peer without SMTPUTF8 still gets the message for its ASCII recipients
         // (SPEC §2 bounces only the recipients whose own address needs it), with
-        // its header fields downgraded to ASCII (RFC 6857).
+        // its header fields downgraded to ASCII (RFC 6857). A peer without
+        // 8BITMIME gets 8-bit bodies (only `raw` ones have them) re-encoded.
         var content = job.content.content
         var requires8BitMIME = job.content.requires8BitMIME
         let peerTakesUTF8 = connection.capabilities.smtpUTF8
         if job.content.requiresSMTPUTF8 && !peerTakesUTF8 {
             content = HeaderDowngrade.downgraded(content)
+            requires8BitMIME = content.contains { $0 >= 0x80 }
+        }
+        if requires8BitMIME && !connection.capabilities.eightBitMIME {
+            content = SevenBitConversion.converted(content)
             requires8BitMIME = content.contains { $0 >= 0x80 }
         }
         let envelope = SMTPEnvelope(

@@ -304,6 +304,23 @@ def test_structured_message_is_seven_bit_for_a_peer_without_8bitmime(gateway, sm
     assert not any("BODY=8BITMIME" in (c["arg"] or "") for c in peer.commands())
 
 
+def test_raw_eight_bit_body_is_reencoded_for_a_peer_without_8bitmime(gateway, smtp_peer):
+    peer = smtp_peer({"eightbitmime": False, "smtputf8": False})
+    node = gateway(env=relay_env(peer))
+    raw = ("From: Jörg <joerg@example.com>\r\nTo: bob@example.org\r\nSubject: grüße\r\n"
+           "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+           "Schöne Grüße 😀\r\n").encode()
+    accepted = node.send({"from": "joerg@example.com", "to": "bob@example.org", "raw": base64.b64encode(raw).decode()})
+    assert node.wait_final(accepted["id"])["recipients"][0]["status"] == "delivered"
+    (sent,) = peer.messages()
+    assert max(sent["content"]) < 0x80, "7-bit for a peer without 8BITMIME (SPEC §2)"
+    (mail,) = [c for c in peer.commands() if c["verb"] == "MAIL"]
+    assert "BODY=8BITMIME" not in mail["arg"].upper()
+    parsed = email.message_from_bytes(sent["content"], policy=email.policy.default)
+    assert parsed["subject"] == "grüße" and parsed["from"].addresses[0].addr_spec == "joerg@example.com"
+    assert parsed.get_content().replace("\r\n", "\n") == "Schöne Grüße 😀\n"
+
+
 def test_utf8_header_declares_smtputf8_even_for_an_ascii_envelope(gateway, smtp_peer):
     peer = smtp_peer({"smtputf8": True})
     node = gateway(env=relay_env(peer))
