@@ -148,5 +148,8 @@ def test_queue_limit_counts_recipients_not_messages(gateway):
     results = batch.json()["results"]
     assert [r["status"] for r in results] == [202, 429]
     assert results[1]["error"]["status"] == 429
+    assert int(batch.header("Retry-After")) > 0, "when to try the refused item again"
     assert_problem(node.request("POST", "/v1/messages", json_body=MESSAGE), 429)
+    full = node.request("POST", "/v1/messages/batch", json_body={"messages": [MESSAGE]})
+    assert full.status == 200 and [r["status"] for r in full.json()["results"]] == [429], "refused item by item, even all"
     assert sum(len(node.message(i)["recipients"]) for i in listed_ids(node)) == 3

@@ -29,7 +29,7 @@ struct MessagesAPI: Sendable {
 
     func send(_ request: HTTPRequest, responder: HTTPResponder) {
         Task {
-            let response = await acceptRequest(request, route: "messages") { object, now in
+            let response = await acceptRequest(request, route: "messages", itemsStandAlone: false) { object, now in
                 switch SendRequestReader.read(object, limits: limits, now: now).flatMap({ factory.make($0, now: now) }) {
                 case .success(let message): return .success([message])
                 case .failure(let problem): return .failure(problem)
@@ -47,7 +47,7 @@ struct MessagesAPI: Sendable {
     func sendBatch(_ request: HTTPRequest, responder: HTTPResponder) {
         Task {
             var outcomes: [Result<NewMessage, APIProblem>] = []
-            let response = await acceptRequest(request, route: "batch") { object, now in
+            let response = await acceptRequest(request, route: "batch", itemsStandAlone: true) { object, now in
                 guard case .array(let items)? = object["messages"] else {
                     return .failure(.badRequest("the body must be an object with a \"messages\" array"))
                 }
@@ -84,9 +84,11 @@ struct MessagesAPI: Sendable {
     /// The shared path of both send routes: content type, idempotency, JSON,
     /// then `build` makes the messages, the store keeps them, and `render` answers
     /// (given the messages the store refused, by id, when it could not take them all).
+    /// With `itemsStandAlone` (a batch), a full queue refuses items, not the request.
     private func acceptRequest(
         _ request: HTTPRequest,
         route: String,
+        itemsStandAlone: Bool,
         build: (JSONObject, Date) -> Result<[NewMessage], APIProblem>,
         render: ([NewMessage], [String: APIProblem]) -> (Int, JSONValue)
     ) async -> HTTPResponse {
@@ -135,7 +137,7 @@ struct MessagesAPI: Sendable {
             case .alreadyAccepted(let existing):
                 return Self.replay(existing, bodyHash: idempotency?.hash ?? "")
             }
-        } catch .queueFull where messages.count > 1 {
+        } catch .queueFull where itemsStandAlone {
             return await acceptEachWhileRoom(messages, request: request, idempotency: record, render: render)
         } catch {
             return storeProblem(error, request: request).response
@@ -164,7 +166,12 @@ struct MessagesAPI: Sendable {
             record.responseBody = bodyBytes
             _ = try? await store.accept([], idempotency: record)
         }
-        return Self.jsonResponse(status, bodyBytes)
+        var response = Self.jsonResponse(status, bodyBytes)
+        // When to try the refused items again, as a 429 or 503 of their own would say.
+        if let retryAfter = refused.values.lazy.compactMap({ $0.headers["Retry-After"] }).first {
+            response.headers.replaceOrAdd(name: "Retry-After", value: retryAfter)
+        }
+        return response
     }
 
     /// Counts, logs and announces messages the store now holds.
