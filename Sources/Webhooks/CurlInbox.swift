@@ -53,32 +53,3 @@ final class CurlInbox: @unchecked Sendable {
         multi = nil
     }
 }
-
-/// The end of a thread, awaited without blocking Swift's cooperative pool.
-final class ThreadCompletion: @unchecked Sendable {
-    private let lock = NSLock()
-    private var hasFinished = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    func markFinished() {
-        lock.lock()
-        hasFinished = true
-        let waiting = waiters
-        waiters = []
-        lock.unlock()
-        for waiter in waiting { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            lock.lock()
-            if hasFinished {
-                lock.unlock()
-                continuation.resume()
-            } else {
-                waiters.append(continuation)
-                lock.unlock()
-            }
-        }
-    }
-}

@@ -1,5 +1,6 @@
 import CMailgateCurl
 import Foundation
+import MailQueue
 
 /// `curl_global_init` runs once per process, the first time a client is made
 /// (a Swift global is initialised exactly once, thread-safely).
@@ -55,7 +56,7 @@ public final class WebhookClient: Sendable {
     }
 
     private let inbox: CurlInbox
-    private let threadCompletion = ThreadCompletion()
+    private let thread: DedicatedThread
 
     /// Starts the client's thread.
     public init(configuration: Configuration) throws(WebhookClientError) {
@@ -65,14 +66,10 @@ public final class WebhookClient: Sendable {
         guard let multi = curl_multi_init() else { throw WebhookClientError("curl_multi_init failed") }
         let handle = CurlMultiHandle(pointer: multi)
         let inbox = CurlInbox(multi: multi)
-        let completion = threadCompletion
         self.inbox = inbox
-        let thread = Thread {
+        thread = DedicatedThread(name: "mailgate-webhook-curl") {
             CurlTransferLoop(multi: handle.pointer, inbox: inbox, configuration: configuration).run()
-            completion.markFinished()
         }
-        thread.name = "mailgate-webhook-curl"
-        thread.start()
     }
 
     deinit {
@@ -98,6 +95,6 @@ public final class WebhookClient: Sendable {
     /// this returns) and stops the client's thread. POSTs made later are canceled at once.
     public func shutdown() async {
         inbox.close()
-        await threadCompletion.wait()
+        await thread.finished()
     }
 }

@@ -100,12 +100,12 @@ final class PostgresSession {
 final class PostgresReaderPool: Sendable {
     private typealias Job = @Sendable (PostgresSession) -> Void
     private let queue = JobQueue<Job>()
-    private let threads: [DatabaseThread]
+    private let threads: [DedicatedThread]
 
     init(connector: PostgresConnector, count: Int) {
         let queue = self.queue
         threads = (0..<max(1, count)).map { index in
-            DatabaseThread(name: "mailgate-pg-reader-\(index)") {
+            DedicatedThread(name: "mailgate-pg-reader-\(index)") {
                 let session = PostgresSession(connector: connector)
                 while let job = queue.takeOne() { job(session) }
                 session.close()

@@ -118,14 +118,14 @@ final class PostgresGroupCommitWriter: Sendable {
     static let transientRetries = 3
 
     private let queue = JobQueue<PostgresWrite>()
-    private let threads: [DatabaseThread]
+    private let threads: [DedicatedThread]
     private let state = PostgresWriterState()
 
     init(connector: PostgresConnector, count: Int, queueLimit: Int, pending: PendingRecipientCount) {
         let queue = self.queue
         let state = self.state
         threads = (0..<max(1, count)).map { index in
-            DatabaseThread(name: "mailgate-pg-writer-\(index)") {
+            DedicatedThread(name: "mailgate-pg-writer-\(index)") {
                 let session = PostgresSession(connector: connector)
                 let runner = PostgresBatchRunner(session: session, queueLimit: queueLimit, pending: pending, state: state)
                 while let batch = queue.takeAll() { runner.run(batch) }

@@ -18,11 +18,11 @@ final class Checkpointer: Sendable {
     static let writerFrames = 50_000
 
     private let requests = JobQueue<Void>()
-    private let thread: DatabaseThread
+    private let thread: DedicatedThread
 
     init(connection: SQLiteConnection) {
         let requests = self.requests
-        thread = DatabaseThread(name: "mailgate-sqlite-checkpoint") {
+        thread = DedicatedThread(name: "mailgate-sqlite-checkpoint") {
             // Requests made while a checkpoint runs are served by the next one.
             while requests.takeAll() != nil {
                 try? connection.execute("PRAGMA wal_checkpoint(PASSIVE)")

@@ -89,7 +89,7 @@ struct PendingWrite: Sendable {
 final class GroupCommitWriter: Sendable {
     private let queue = JobQueue<PendingWrite>()
     private let state: WriterState
-    private let thread: DatabaseThread
+    private let thread: DedicatedThread
     private let checkpointer: Checkpointer
 
     /// Starts the writer thread on `connection`, with a checkpointer on `checkpointConnection`.
@@ -100,7 +100,7 @@ final class GroupCommitWriter: Sendable {
         let transaction = WriteTransaction(connection: connection, queueLimit: queueLimit, pendingRecipients: pendingRecipients)
         self.state = state
         self.checkpointer = checkpointer
-        self.thread = DatabaseThread(name: "mailgate-sqlite-writer") {
+        self.thread = DedicatedThread(name: "mailgate-sqlite-writer") {
             let loop = WriterLoop(transaction: transaction, state: state, checkpointer: checkpointer)
             while let batch = queue.takeAll() { loop.run(batch) }
             connection.close()

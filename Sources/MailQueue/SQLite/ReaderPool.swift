@@ -5,13 +5,13 @@
 final class ReaderPool: Sendable {
     private typealias Job = @Sendable (SQLiteConnection) -> Void
     private let queue = JobQueue<Job>()
-    private let threads: [DatabaseThread]
+    private let threads: [DedicatedThread]
 
     /// Starts one thread per connection.
     init(connections: [SQLiteConnection]) {
         let queue = self.queue
         threads = connections.enumerated().map { index, connection in
-            DatabaseThread(name: "mailgate-sqlite-reader-\(index)") {
+            DedicatedThread(name: "mailgate-sqlite-reader-\(index)") {
                 while let job = queue.takeOne() { job(connection) }
                 connection.close()
             }
