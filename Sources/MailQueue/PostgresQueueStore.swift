@@ -110,13 +110,13 @@ public final class PostgresQueueStore: QueueStore {
 
     /// Starts a background recount of the pending recipients when the last is over a second old.
     func refreshPendingCountIfDue() {
-        guard pending.claimRefresh() else { return }
+        guard let mark = pending.claimRefresh() else { return }
         let readers = self.readers
         let pending = self.pending
         Task {
             do {
                 let count = try await readers.perform { connection throws(PostgresError) in try PostgresMessageSQL.countPending(connection) }
-                pending.set(count)
+                pending.set(count, countedSince: mark)
             } catch {
                 pending.refreshFailed()
             }

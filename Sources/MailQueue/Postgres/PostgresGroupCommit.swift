@@ -11,6 +11,9 @@ final class PendingRecipientCount: Sendable {
 
     private struct State {
         var value: Int
+        /// Every recipient ever added here: a count taken while others commit
+        /// is corrected by what was added since it started (`mark`).
+        var added = 0
         var refreshedAt: ContinuousClock.Instant
         var refreshing = false
     }
@@ -24,24 +27,33 @@ final class PendingRecipientCount: Sendable {
     var value: Int { state.withLock { $0.value } }
 
     func add(_ delta: Int) {
-        state.withLock { $0.value += delta }
+        state.withLock {
+            $0.value += delta
+            if delta > 0 { $0.added += delta }
+        }
     }
 
-    /// Replaces the value with a count taken just now.
-    func set(_ value: Int) {
+    /// Taken just before counting, for `set(_:countedSince:)`.
+    var mark: Int { state.withLock { $0.added } }
+
+    /// Replaces the value with a count that started at `mark`. Recipients added
+    /// since may or may not be in the count, so they are added again: the figure
+    /// errs high (a send refused a moment early), never low (the limit passed).
+    func set(_ counted: Int, countedSince mark: Int) {
         state.withLock {
-            $0.value = value
+            $0.value = counted + ($0.added - mark)
             $0.refreshedAt = .now
             $0.refreshing = false
         }
     }
 
-    /// True (once, until `set` or `refreshFailed`) when a refresh is due: the caller counts.
-    func claimRefresh() -> Bool {
+    /// The mark to count from (once, until `set` or `refreshFailed`) when a
+    /// refresh is due: the caller counts; nil when none is due.
+    func claimRefresh() -> Int? {
         state.withLock {
-            guard !$0.refreshing, ContinuousClock.now - $0.refreshedAt >= Self.refreshInterval else { return false }
+            guard !$0.refreshing, ContinuousClock.now - $0.refreshedAt >= Self.refreshInterval else { return nil }
             $0.refreshing = true
-            return true
+            return $0.added
         }
     }
 
@@ -77,8 +89,9 @@ final class PostgresWriteTransaction: @unchecked Sendable {
     /// Counts the pending recipients exactly (this transaction's included) and
     /// corrects the shared figure with it.
     func recountPending() throws(PostgresError) {
+        let mark = pending.mark
         let exact = try PostgresMessageSQL.countPending(connection)
-        pending.set(exact - pendingDelta)
+        pending.set(exact - pendingDelta, countedSince: mark)
     }
 }
 
