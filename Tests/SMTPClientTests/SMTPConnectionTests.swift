@@ -234,20 +234,8 @@ struct SMTPConnectionTests {
     }
 
     @Test func refusedConnectionCarriesErrno() throws {
-        // Bind a port without listening, so nothing can accept on it.
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(holder, pointer, length)
-                return getsockname(holder, pointer, &length)
-            }
-        }
-        let port = Int(UInt16(bigEndian: address.sin_port))
+        let refusing = RefusingPort()
+        let port = refusing.port
         let endpoint = SMTPEndpoint(hostName: "127.0.0.1", address: "127.0.0.1", port: port, tls: .disabled)
         let error = PeerFixture.connect(try PeerFixture.client(), endpoint).failure
         #expect(error == .connectFailed(errno: ECONNREFUSED, reason: "Connection refused"))

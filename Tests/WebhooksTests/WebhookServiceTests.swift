@@ -117,9 +117,8 @@ import Webhooks
 
     @Test func deliversAfterTheReceiverComesBackAcrossARestart() async throws {
         let fixture = try ServiceFixture()
-        let first = try WebhookReceiver()
-        let port = first.port
-        first.stop()
+        let down = RefusingPort()
+        let port = down.port
         let messageID = try await fixture.deliveredMessage(webhookURL: "http://127.0.0.1:\(port)/hook")
         let schedule = Array(repeating: Duration.milliseconds(300), count: 20)
 
@@ -129,7 +128,8 @@ import Webhooks
         #expect(failed.map(\.webhookStatus) == [.pending])
         try await fixture.reopenStore()
 
-        let receiver = try WebhookReceiver(port: port)
+        down.release()
+        let receiver = try WebhookReceiver(port: UInt16(port))
         let after = RunningService(fixture.service(ServiceFixture.configuration(retrySchedule: schedule)))
         let events = try await fixture.waitForEvents(of: messageID) { $0.webhookStatus == .delivered }
         try await after.stop()
@@ -170,7 +170,10 @@ import Webhooks
         #expect(delivered.count == 10)
         #expect(delivered.allSatisfy { $0.webhookStatus == .delivered })
         #expect(stuckEvents.allSatisfy { $0.webhookStatus == .pending && $0.webhookAttempts == 0 })
-        #expect(hanging.requests().count <= 4)
+        // Counted by webhook-id: a port the kernel hands out again may still get
+        // retries from another test's service running alongside.
+        let stuckIDs = Set(stuckEvents.map(\.id))
+        #expect(hanging.requests().filter { stuckIDs.contains($0.headers["webhook-id"] ?? "") }.count <= 4)
     }
 
     @Test func stopLetsPostsInFlightFinish() async throws {
