@@ -115,17 +115,21 @@ public struct SMTPDestinationConnector: DestinationConnector {
         }
         var lastFailure: SessionOpening?
         var connected = false
+        // Hosts that have no address for certain (NXDOMAIN, or no A/AAAA record).
+        var hostsWithoutAddress = 0
         for host in hosts {
             let addresses: [String]
             do throws(DNSError) {
                 addresses = try resolver.lookupAddresses(host)
             } catch {
+                if case .nxdomain = error { hostsWithoutAddress += 1 }
                 // Not an attempt unless another host was connected to (SPEC §6).
                 lastFailure = .failed(.transient, SMTPResponseRecord(
                     code: 451, enhancedCode: "4.4.3", message: "address lookup for \(host) failed: \(error)", host: host),
                     attempted: connected)
                 continue
             }
+            if addresses.isEmpty { hostsWithoutAddress += 1 }
             for address in addresses {
                 connected = true
                 switch connectOpportunistically(host: host, address: address, port: port) {
@@ -133,6 +137,13 @@ public struct SMTPDestinationConnector: DestinationConnector {
                 case .failure(let error): lastFailure = failure(error, host: host)
                 }
             }
+        }
+        if hostsWithoutAddress == hosts.count {
+            // RFC 5321 §5.1: MX records (or the implicit MX) that name no usable
+            // host are an error, not a wait; Postfix bounces them at once too.
+            return .failed(.permanent, SMTPResponseRecord(
+                code: 550, enhancedCode: "5.4.4", message: "\(domain): no mail host has an address (\(hosts.joined(separator: ", ")))",
+                host: nil), attempted: false)
         }
         return lastFailure ?? .failed(.transient, SMTPResponseRecord(
             code: 451, enhancedCode: "4.4.4", message: "\(domain) has no reachable mail host", host: nil), attempted: connected)

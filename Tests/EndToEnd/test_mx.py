@@ -28,8 +28,9 @@ ZONE = {
     "plain-a.test": {"A": ["127.0.0.2"]},
     "null.test": {"MX": [[0, "."]]},
     "servfail.test": {"rcode": "SERVFAIL"},
-    # Its one mail host has no address record at all (the name is NXDOMAIN).
+    # Its one mail host does not exist (NXDOMAIN); and a domain with no MX, A or AAAA.
     "hostless.test": {"MX": [[10, "gone.hostless.test"]]},
+    "nodata.test": {},
     "silent.test": {"drop": True},
     "tls.test": {"MX": [[10, "mx.tls.test"]]},
     "mx.tls.test": {"A": [TLS_HOST]},
@@ -132,9 +133,18 @@ def test_null_mx_and_nxdomain_bounce_at_once_without_connecting(mx):
     assert mx.mx1.connections() == [] and mx.mx2.connections() == []
 
 
+def test_mail_hosts_without_any_address_bounce_at_once(mx):
+    accepted = mx.node.send({"from": "alice@example.com", "to": ["h@hostless.test", "n@nodata.test"], "text": "x"})
+    message = mx.node.wait_final(accepted["id"])
+    for recipient in message["recipients"]:
+        assert recipient["status"] == "bounced", recipient
+        assert recipient["attempts"] == 0
+        assert (recipient["last_response"]["code"], recipient["last_response"]["enhanced_code"]) == (550, "5.4.4"), recipient
+    assert mx.mx1.connections() == [] and mx.mx2.connections() == []
+
+
 def test_servfail_and_a_silent_dns_defer(mx):
-    accepted = mx.node.send({"from": "alice@example.com", "to": ["s@servfail.test", "q@silent.test", "h@hostless.test"],
-                             "text": "x"})
+    accepted = mx.node.send({"from": "alice@example.com", "to": ["s@servfail.test", "q@silent.test"], "text": "x"})
     # The silent server costs the resolver's whole timeout (a few seconds).
     message = mx.node.wait_status(accepted["id"], "deferred", timeout=40)
     for recipient in message["recipients"]:
@@ -237,3 +247,21 @@ def test_utf8_address_in_the_header_declares_smtputf8_at_every_domain(mx):
         (sent,) = peer.messages()
         assert sent["rcpt_tos"] == [rcpt]
         assert "jörg@a.test".encode() in sent["content"], "the To: header carries the UTF-8 address"
+
+
+def test_address_literal_recipients_go_to_that_address_and_keep_their_form(gateway, smtp_peer, dns_server):
+    port = common_port(["127.0.0.1"])
+    with socket.socket(socket.AF_INET6) as probe:
+        probe.bind(("::1", port))
+    v4 = smtp_peer({"hostname": "v4.test"}, host="127.0.0.1", port=port)
+    v6 = smtp_peer({"hostname": "v6.test"}, host="::1", port=port)
+    node = gateway(env={"MAILGATE_DNS_SERVER": dns_server(ZONE).address, "MAILGATE_MX_PORT": str(port),
+                        "MAILGATE_RETRY_SCHEDULE": "10m", "MAILGATE_SMTP_TIMEOUT": "5s"})
+    accepted = node.send({"from": "alice@example.com", "to": ["a@[127.0.0.1]", "b@[IPv6:::1]"], "text": "x"})
+    recipients = by_email(node.wait_final(accepted["id"]))
+    assert recipients["a@[127.0.0.1]"]["status"] == "delivered", recipients
+    assert recipients["b@[IPv6:::1]"]["status"] == "delivered", recipients
+    assert recipients["a@[127.0.0.1]"]["last_response"]["host"] == "[127.0.0.1]"
+    assert recipients["b@[IPv6:::1]"]["last_response"]["host"] == "[IPv6:::1]", "an IP literal stays as written (SPEC §6)"
+    assert [m["rcpt_tos"] for m in v4.messages()] == [["a@[127.0.0.1]"]]
+    assert [m["rcpt_tos"] for m in v6.messages()] == [["b@[IPv6:::1]"]]

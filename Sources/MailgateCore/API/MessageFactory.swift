@@ -45,7 +45,7 @@ struct MessageFactory: Sendable {
             createdAt: now,
             sendAt: request.sendAt,
             envelopeFrom: request.from.address.string,
-            recipients: recipients.map { NewRecipient(email: $0.string, domain: $0.domain.lowercased()) },
+            recipients: recipients.map { NewRecipient(email: $0.string, domain: $0.domain) },
             fromDisplay: request.from.description,
             subject: request.subject,
             tags: request.tags,
