@@ -75,8 +75,8 @@ public final class DeliveryService: Sendable {
         self.onOutcomesRecorded = onOutcomesRecorded
         let inbox = self.inbox
         self.pool = SenderPool(
-            threads: configuration.totalConnections, connectionsPerDestination: configuration.connectionsPerDestination,
-            connector: connector
+            connections: configuration.totalConnections, lookupThreads: max(16, configuration.totalConnections),
+            connectionsPerDestination: configuration.connectionsPerDestination, connector: connector
         ) { _, attempts in inbox.add(attempts) }
     }
 

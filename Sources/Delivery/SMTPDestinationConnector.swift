@@ -38,12 +38,12 @@ public struct SMTPDestinationConnector: DestinationConnector {
         self.route = route
     }
 
-    public func openSession(to destination: Destination, for job: DeliveryJob) -> SessionOpening {
+    public func openSession(to destination: Destination, for job: DeliveryJob, beforeConnecting: () -> Void) -> SessionOpening {
         switch (route, destination) {
         case (.relay(let relay), _):
-            return openRelay(relay)
+            return openRelay(relay, beforeConnecting: beforeConnecting)
         case (.mx(let resolver, let port), .domain(let domain)):
-            return openMX(domain: domain, resolver: resolver, port: port)
+            return openMX(domain: domain, resolver: resolver, port: port, beforeConnecting: beforeConnecting)
         case (.mx, .relay):
             preconditionFailure("relay jobs are planned only in relay mode")
         }
@@ -51,7 +51,7 @@ public struct SMTPDestinationConnector: DestinationConnector {
 
     // MARK: Relay
 
-    private func openRelay(_ relay: RelayEndpoint) -> SessionOpening {
+    private func openRelay(_ relay: RelayEndpoint, beforeConnecting: () -> Void) -> SessionOpening {
         let addresses: [String]
         switch HostAddresses.resolve(relay.host) {
         case .success(let resolved): addresses = resolved
@@ -61,6 +61,7 @@ public struct SMTPDestinationConnector: DestinationConnector {
         }
         let loopback = addresses.allSatisfy(HostAddresses.isLoopback)
         var lastError: SMTPError?
+        if !addresses.isEmpty { beforeConnecting() }
         for address in addresses {
             let endpoint = SMTPEndpoint(
                 hostName: relay.host, address: address, port: relay.port, tls: relay.tls, credentials: relay.credentials,
@@ -95,7 +96,7 @@ public struct SMTPDestinationConnector: DestinationConnector {
 
     // MARK: MX
 
-    private func openMX(domain: String, resolver: DNSResolver, port: Int) -> SessionOpening {
+    private func openMX(domain: String, resolver: DNSResolver, port: Int, beforeConnecting: () -> Void) -> SessionOpening {
         let hosts: [String]
         do throws(DNSError) {
             switch try resolver.lookupMX(domain) {
@@ -131,6 +132,7 @@ public struct SMTPDestinationConnector: DestinationConnector {
             }
             if addresses.isEmpty { hostsWithoutAddress += 1 }
             for address in addresses {
+                if !connected { beforeConnecting() }
                 connected = true
                 switch connectOpportunistically(host: host, address: address, port: port) {
                 case .success(let session): return .opened(session)

@@ -6,8 +6,9 @@ import Metrics
 /// network (DNS and SMTP), behind a protocol so the pool is tested without it.
 public protocol DestinationConnector: Sendable {
     /// Connects to `destination` for `job` (the first job that needs it). Runs on a
-    /// sender thread and may block.
-    func openSession(to destination: Destination, for job: DeliveryJob) -> SessionOpening
+    /// sender thread and may block. Calls `beforeConnecting` once, right before its
+    /// first connection attempt: DNS lookups before it hold no SMTP connection.
+    func openSession(to destination: Destination, for job: DeliveryJob, beforeConnecting: () -> Void) -> SessionOpening
 }
 
 /// What opening a session gave.
@@ -29,12 +30,14 @@ public protocol DeliverySession: AnyObject {
     func close()
 }
 
-/// Threads that each hold at most one SMTP connection (`MAILGATE_SMTP_CONNECTIONS`
-/// of them), taking jobs from per-destination queues with at most
-/// `MAILGATE_DESTINATION_CONNECTIONS` connections to one destination. A connection
-/// carries its destination's next jobs (RSET between, in the session) and stays
-/// open a moment for more while nobody else waits. SMTP I/O blocks, so it runs
-/// here, never on Swift's cooperative pool.
+/// Threads that each hold at most one SMTP connection, at most `connections`
+/// (`MAILGATE_SMTP_CONNECTIONS`) at once, taking jobs from per-destination queues
+/// with at most `MAILGATE_DESTINATION_CONNECTIONS` connections to one destination.
+/// There are `lookupThreads` more threads than connections: a thread waiting on
+/// DNS holds no connection, so domains whose lookups time out cannot take every
+/// connection from the others. A connection carries its destination's next jobs
+/// (RSET between, in the session) and stays open a moment for more while nobody
+/// else waits. SMTP I/O blocks, so it runs here, never on Swift's cooperative pool.
 final class SenderPool: @unchecked Sendable {
     typealias AttemptsHandler = @Sendable (DeliveryJob, [RecipientAttempt]) -> Void
 
@@ -43,7 +46,11 @@ final class SenderPool: @unchecked Sendable {
     private var queues: DestinationQueues
     private var stopping = false
     private var runningThreads = 0
+    private var openSMTPConnections = 0
+    /// Threads that have their destination looked up and wait for room to connect.
+    private var waitingToConnect = 0
 
+    private let connectionLimit: Int
     private let threadCount: Int
     private let connector: any DestinationConnector
     private let onAttempts: AttemptsHandler
@@ -52,10 +59,11 @@ final class SenderPool: @unchecked Sendable {
     private let transactionDuration = Metrics.Timer(label: "mailgate_smtp_transaction_duration_seconds")
 
     init(
-        threads: Int, connectionsPerDestination: Int, connector: any DestinationConnector, idleKeepAlive: TimeInterval = 2,
-        onAttempts: @escaping AttemptsHandler
+        connections: Int, lookupThreads: Int = 0, connectionsPerDestination: Int, connector: any DestinationConnector,
+        idleKeepAlive: TimeInterval = 2, onAttempts: @escaping AttemptsHandler
     ) {
-        threadCount = threads
+        connectionLimit = connections
+        threadCount = connections + lookupThreads
         queues = DestinationQueues(connectionsPerDestination: connectionsPerDestination)
         self.connector = connector
         self.idleKeepAlive = idleKeepAlive
@@ -125,7 +133,13 @@ final class SenderPool: @unchecked Sendable {
     }
 
     private func serve(_ destination: Destination, startingWith first: DeliveryJob) {
-        switch connector.openSession(to: destination, for: first) {
+        var holdsConnection = false
+        let opening = connector.openSession(to: destination, for: first) {
+            acquireConnection()
+            holdsConnection = true
+        }
+        defer { if holdsConnection { releaseConnection() } }
+        switch opening {
         case .failed(let verdict, let response, let attempted):
             // Everything waiting for this destination shares its fate now, rather
             // than each job trying the same dead hosts in turn.
@@ -161,15 +175,34 @@ final class SenderPool: @unchecked Sendable {
         }
     }
 
+    /// Waits for room under the connection limit and takes it. While stopping it
+    /// does not wait: the job in hand goes now, as one already connected would.
+    private func acquireConnection() {
+        condition.lock()
+        waitingToConnect += 1
+        condition.broadcast()
+        while openSMTPConnections >= connectionLimit && !stopping { condition.wait() }
+        waitingToConnect -= 1
+        openSMTPConnections += 1
+        condition.unlock()
+    }
+
+    private func releaseConnection() {
+        condition.lock()
+        openSMTPConnections -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// The next job for an open connection; waits up to `idleKeepAlive` for one
-    /// while no other destination's work is waiting for a thread.
+    /// while no other destination's work is waiting for a thread or a connection.
     private func nextJobOnOpenConnection(to destination: Destination) -> DeliveryJob? {
         condition.lock()
         defer { condition.unlock() }
         let deadline = Date().addingTimeInterval(idleKeepAlive)
         while true {
             if let job = queues.nextJob(for: destination) { return job }
-            if stopping || queues.waitingJobCount > 0 { return nil }
+            if stopping || queues.waitingJobCount > 0 || waitingToConnect > 0 { return nil }
             if !condition.wait(until: deadline) { return queues.nextJob(for: destination) }
         }
     }

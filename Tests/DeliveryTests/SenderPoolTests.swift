@@ -12,13 +12,18 @@ final class ScriptedConnector: DestinationConnector, @unchecked Sendable {
     let concurrent = Atomic<Int>(0)
     let peakConcurrent = Atomic<Int>(0)
     let holdTime: TimeInterval
+    /// Destinations whose "DNS lookup" takes this long before connecting.
+    let lookupTimes: [Destination: TimeInterval]
 
-    init(failing: Set<Destination> = [], holdTime: TimeInterval = 0) {
+    init(failing: Set<Destination> = [], holdTime: TimeInterval = 0, lookupTimes: [Destination: TimeInterval] = [:]) {
         self.failing = failing
         self.holdTime = holdTime
+        self.lookupTimes = lookupTimes
     }
 
-    func openSession(to destination: Destination, for job: DeliveryJob) -> SessionOpening {
+    func openSession(to destination: Destination, for job: DeliveryJob, beforeConnecting: () -> Void) -> SessionOpening {
+        if let lookup = lookupTimes[destination] { Thread.sleep(forTimeInterval: lookup) }
+        beforeConnecting()
         log.withLock { $0.append("open \(destination)") }
         if failing.contains(destination) {
             return .failed(.transient, SMTPResponseRecord(code: 421, enhancedCode: "4.4.1", message: "connect failed", host: "\(destination)"), attempted: true)
@@ -79,7 +84,7 @@ final class AttemptCollector: @unchecked Sendable {
     @Test func reusesOneConnectionForADestinationsJobs() {
         let connector = ScriptedConnector()
         let collector = AttemptCollector()
-        let pool = SenderPool(threads: 1, connectionsPerDestination: 1, connector: connector, idleKeepAlive: 0.2) { _, attempts in collector.add(attempts) }
+        let pool = SenderPool(connections: 1, connectionsPerDestination: 1, connector: connector, idleKeepAlive: 0.2) { _, attempts in collector.add(attempts) }
         pool.enqueue((1...5).map { job(.relay, ids: [Int64($0)]) })
         pool.start()
         #expect(collector.waitFor(5).count == 5)
@@ -92,7 +97,7 @@ final class AttemptCollector: @unchecked Sendable {
     @Test func aDeadDestinationDefersItsJobsWithoutStarvingOthers() {
         let connector = ScriptedConnector(failing: [.domain("dead.test")])
         let collector = AttemptCollector()
-        let pool = SenderPool(threads: 2, connectionsPerDestination: 2, connector: connector, idleKeepAlive: 0) { _, attempts in collector.add(attempts) }
+        let pool = SenderPool(connections: 2, connectionsPerDestination: 2, connector: connector, idleKeepAlive: 0) { _, attempts in collector.add(attempts) }
         pool.enqueue((1...4).map { job(.domain("dead.test"), ids: [Int64($0)]) } + (5...8).map { job(.domain("ok.test"), ids: [Int64($0)]) })
         pool.start()
         let attempts = collector.waitFor(8)
@@ -106,7 +111,7 @@ final class AttemptCollector: @unchecked Sendable {
     @Test func respectsThePerDestinationLimit() {
         let connector = ScriptedConnector(holdTime: 0.05)
         let collector = AttemptCollector()
-        let pool = SenderPool(threads: 8, connectionsPerDestination: 3, connector: connector, idleKeepAlive: 0) { _, attempts in collector.add(attempts) }
+        let pool = SenderPool(connections: 8, connectionsPerDestination: 3, connector: connector, idleKeepAlive: 0) { _, attempts in collector.add(attempts) }
         pool.enqueue((1...30).map { job(.relay, ids: [Int64($0)]) })
         pool.start()
         #expect(collector.waitFor(30).count == 30)
@@ -114,9 +119,40 @@ final class AttemptCollector: @unchecked Sendable {
         #expect(connector.peakConcurrent.load(ordering: .relaxed) <= 3)
     }
 
+    @Test func slowLookupsHoldNoConnection() {
+        let slow = (1...3).map { Destination.domain("slow\($0).test") }
+        let connector = ScriptedConnector(lookupTimes: Dictionary(uniqueKeysWithValues: slow.map { ($0, 2.0) }))
+        let collector = AttemptCollector()
+        let pool = SenderPool(connections: 1, lookupThreads: 3, connectionsPerDestination: 1, connector: connector, idleKeepAlive: 0) {
+            _, attempts in collector.add(attempts)
+        }
+        pool.enqueue(slow.enumerated().map { job($1, ids: [Int64($0 + 1)]) } + [job(.domain("fast.test"), ids: [9])])
+        let started = Date()
+        pool.start()
+        let first = collector.waitFor(1)
+        #expect(first.map(\.recipientID) == [9], "the fast domain goes while three lookups hang")
+        #expect(Date().timeIntervalSince(started) < 1.5)
+        #expect(collector.waitFor(4).count == 4)
+        _ = pool.stop(deadline: Date().addingTimeInterval(5))
+        #expect(connector.peakConcurrent.load(ordering: .relaxed) == 1, "never more connections than allowed")
+    }
+
+    @Test func connectionsStayWithinTheLimitWithLookupThreads() {
+        let connector = ScriptedConnector(holdTime: 0.02)
+        let collector = AttemptCollector()
+        let pool = SenderPool(connections: 2, lookupThreads: 6, connectionsPerDestination: 8, connector: connector, idleKeepAlive: 0) {
+            _, attempts in collector.add(attempts)
+        }
+        pool.enqueue((1...40).map { job(.domain("d\($0 % 8).test"), ids: [Int64($0)]) })
+        pool.start()
+        #expect(collector.waitFor(40).count == 40)
+        _ = pool.stop(deadline: Date().addingTimeInterval(5))
+        #expect(connector.peakConcurrent.load(ordering: .relaxed) <= 2)
+    }
+
     @Test func stopReturnsJobsThatNeverStarted() {
         let connector = ScriptedConnector()
-        let pool = SenderPool(threads: 1, connectionsPerDestination: 1, connector: connector) { _, _ in }
+        let pool = SenderPool(connections: 1, connectionsPerDestination: 1, connector: connector) { _, _ in }
         pool.enqueue((1...3).map { job(.relay, ids: [Int64($0)]) })
         let unsent = pool.stop(deadline: Date().addingTimeInterval(1))
         #expect(unsent.count == 3)

@@ -32,6 +32,8 @@ ZONE = {
     "hostless.test": {"MX": [[10, "gone.hostless.test"]]},
     "nodata.test": {},
     "silent.test": {"drop": True},
+    "silent2.test": {"drop": True},
+    "silent3.test": {"drop": True},
     "tls.test": {"MX": [[10, "mx.tls.test"]]},
     "mx.tls.test": {"A": [TLS_HOST]},
     "broken-tls.test": {"MX": [[10, "mx.broken-tls.test"]]},
@@ -265,3 +267,14 @@ def test_address_literal_recipients_go_to_that_address_and_keep_their_form(gatew
     assert recipients["b@[IPv6:::1]"]["last_response"]["host"] == "[IPv6:::1]", "an IP literal stays as written (SPEC §6)"
     assert [m["rcpt_tos"] for m in v4.messages()] == [["a@[127.0.0.1]"]]
     assert [m["rcpt_tos"] for m in v6.messages()] == [["b@[IPv6:::1]"]]
+
+
+def test_lookups_that_time_out_do_not_hold_the_connections_of_other_domains(gateway, smtp_peer, dns_server):
+    world = MXWorld(gateway, smtp_peer, dns_server, env={"MAILGATE_SMTP_CONNECTIONS": "2"}).start()
+    silent = [world.node.send({"from": "alice@example.com", "to": f"q@{domain}", "text": "x"})["id"]
+              for domain in ("silent.test", "silent2.test", "silent3.test")]
+    healthy = world.node.send({"from": "alice@example.com", "to": "bob@a.test", "text": "x"})["id"]
+    assert world.node.wait_final(healthy)["recipients"][0]["status"] == "delivered"
+    # Three lookups that the DNS server never answers are still running, and the
+    # two connections allowed were free for the healthy domain all the same.
+    assert [world.node.message(i)["recipients"][0]["status"] for i in silent] == ["queued"] * 3
