@@ -96,17 +96,27 @@ load() {
     END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad }' >"$WORK/$label"
 }
 
+# start_gateways LABEL ENV-FOR-EACH-GATEWAY...: one gateway per argument (its
+# variables, space-separated) on PORT_A, then PORT_B; their ports and pids in
+# GATEWAY_PORTS and GATEWAY_PIDS.
+start_gateways() {
+  local label=$1; shift
+  local index=0 env_line port
+  GATEWAY_PORTS=(); GATEWAY_PIDS=()
+  for env_line in "$@"; do
+    port=$([ $index = 0 ] && echo "$PORT_A" || echo "$PORT_B")
+    # shellcheck disable=SC2086
+    start_gateway "$label-$index" "$port" $env_line
+    GATEWAY_PORTS+=("$port"); GATEWAY_PIDS+=("$GATEWAY_PID"); index=$((index + 1))
+  done
+}
+
 # accepted LABEL ENV-FOR-EACH-GATEWAY...: gateways on the given queue, wrk for DURATION.
 accepted() {
   local label=$1; shift
-  local ports=() pids=() index=0 env_line
   start_sink
-  for env_line in "$@"; do
-    local port=$([ $index = 0 ] && echo "$PORT_A" || echo "$PORT_B")
-    # shellcheck disable=SC2086
-    start_gateway "$label-$index" "$port" $env_line
-    ports+=("$port"); pids+=("$GATEWAY_PID"); index=$((index + 1))
-  done
+  start_gateways "$label" "$@"
+  local ports=("${GATEWAY_PORTS[@]}") pids=("${GATEWAY_PIDS[@]}")
   load "$label" "$(date -u -d '+1 day' +%Y-%m-%dT%H:%M:%SZ)" "${ports[@]}"
   local writes=0 commits=0 port
   for port in "${ports[@]}"; do
@@ -124,14 +134,9 @@ accepted() {
 # once the gateways have accepted N messages.
 end_to_end() {
   local label=$1; shift
-  local ports=() pids=() wrks=() index=0 env_line
   start_sink
-  for env_line in "$@"; do
-    local port=$([ $index = 0 ] && echo "$PORT_A" || echo "$PORT_B")
-    # shellcheck disable=SC2086
-    start_gateway "$label-$index" "$port" $env_line
-    ports+=("$port"); pids+=("$GATEWAY_PID"); index=$((index + 1))
-  done
+  start_gateways "$label" "$@"
+  local ports=("${GATEWAY_PORTS[@]}") pids=("${GATEWAY_PIDS[@]}") wrks=()
   local threads=$(( THREADS / $# > 0 ? THREADS / $# : 1 ))
   local per_thread=$(( (N + $# * threads - 1) / ($# * threads) ))
   local start posted_at done_at accepted_total=0

@@ -148,12 +148,7 @@ public final class HTTPServer: Sendable {
     /// `waitUntilIdle(timeout:)` for async callers: suspends instead of blocking.
     @discardableResult
     public func waitUntilIdle(timeout: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while unfinishedRequestCount > 0 {
-            guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(2))
-        }
-        return true
+        await poll(every: .milliseconds(2), timeout: timeout) { unfinishedRequestCount == 0 }
     }
 
     /// While draining, waits until clients have closed every connection (each
@@ -161,10 +156,16 @@ public final class HTTPServer: Sendable {
     /// passed; true if none is left open.
     @discardableResult
     public func waitUntilConnectionsClose(timeout: Duration) async -> Bool {
+        await poll(every: .milliseconds(5), timeout: timeout) { openConnectionCount == 0 }
+    }
+
+    /// Suspends until `done()` holds (true) or `timeout` passed (false): the
+    /// counters live on the loops, which signal no one, so they are looked at.
+    private func poll(every interval: Duration, timeout: Duration, until done: () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + timeout
-        while openConnectionCount > 0 {
+        while !done() {
             guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(5))
+            try? await Task.sleep(for: interval)
         }
         return true
     }
