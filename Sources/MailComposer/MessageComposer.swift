@@ -52,7 +52,7 @@ public enum MessageComposer {
         }
         let entity = MIMEEntity(text: draft.text, html: draft.html, attachments: attachments)
         var writer = MessageWriter(capacity: estimatedSize(of: draft))
-        writeHeaderFields(of: draft, to: &writer)
+        let headerMailboxes = writeHeaderFields(of: draft, to: &writer)
         var boundaries: MIMEBoundary
         if case .multipart = entity {
             boundaries = MIMEBoundary(using: &generator)
@@ -61,7 +61,6 @@ public enum MessageComposer {
         }
         writer.writeEntity(entity, boundaries: &boundaries)
         if writer.bytes.last != ASCII.lf { writer.appendCRLF() }
-        let headerMailboxes = draft.headers.flatMap(addressFieldMailboxes)
         let requiresSMTPUTF8 = draft.from.address.requiresSMTPUTF8
             || [draft.to, draft.cc, draft.replyTo, headerMailboxes].contains { $0.contains { $0.address.requiresSMTPUTF8 } }
         // Every encoder writes ASCII and display names are encoded words, so
@@ -80,8 +79,9 @@ public enum MessageComposer {
     }
 
     /// Date, From, To, Cc, Reply-To, Subject, Message-ID, MIME-Version, then
-    /// the caller's headers. Bcc is never written.
-    private static func writeHeaderFields(of draft: MessageDraft, to writer: inout MessageWriter) {
+    /// the caller's headers. Bcc is never written. Returns the mailboxes of the
+    /// caller's address fields, which count for SMTPUTF8 too.
+    private static func writeHeaderFields(of draft: MessageDraft, to writer: inout MessageWriter) -> [Mailbox] {
         writer.beginField("Date")
         writer.append(ASCII.space)
         writer.withBytes { MessageDate.append(draft.date, to: &$0) }
@@ -106,15 +106,19 @@ public enum MessageComposer {
         writer.appendMessageID(draft.messageID)
         writer.endField()
         writer.writeField("MIME-Version", value: "1.0")
+        var headerMailboxes: [Mailbox] = []
         for field in draft.headers {
             writer.beginField(field.name)
             if HeaderSafety.isAddressFieldName(field.name) {
-                writer.appendMailboxList(addressFieldMailboxes(field))
+                let mailboxes = addressFieldMailboxes(field)
+                writer.appendMailboxList(mailboxes)
+                headerMailboxes += mailboxes
             } else if !field.value.isEmpty {
                 writer.appendText(field.value, form: .forHeaderValue(field.value))
             }
             writer.endField()
         }
+        return headerMailboxes
     }
 
     /// The mailboxes of a caller's address field (`Reply-To`, `Sender`, …),
