@@ -55,11 +55,16 @@ class KeepAlive:
 
 
 def refuses_connections(port):
+    """True once nothing listens on the port. A probe that lands in the accept queue
+    while the listener is being closed is reset rather than refused; that is the
+    close in progress, so it is probed again rather than counted either way."""
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
         return False
     except ConnectionRefusedError:
         return True
+    except ConnectionResetError:
+        return False
 
 
 # -- SIGTERM
